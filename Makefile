@@ -1,0 +1,55 @@
+# `make run` sets everything up and runs the assistant; `make test` sets up and tests.
+# Every target installs what it needs first, so both work on a fresh clone.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+# Rasa 3.6 needs Python 3.10: use python3.10 when it runs, else pyenv's build.
+PYTHON310 ?= $(shell python3.10 -c 'import sys; print(sys.executable)' 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
+MODEL_STAMP := models/.trained
+
+.PHONY: setup train run test unit e2e browser stories check evaluate benchmark lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install python3.10 (Rasa 3.6 needs it)"; exit 1; }
+	$(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Retrain only when the training data, the pipeline or the domain changed.
+train: $(MODEL_STAMP)
+
+$(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name faq --out models
+	touch $@
+
+run: setup train
+	$(PY) -m bot serve
+
+check: setup
+	$(PY) -m bot check
+
+lint: setup
+	$(VENV)/bin/ruff check bot actions tests scripts
+
+stories: setup train
+	$(RASA) data validate
+	$(RASA) test core --stories tests/test_stories.yml --model models --out results/stories --fail-on-prediction-errors
+
+test: setup train check lint stories
+	$(PY) -m pytest
+
+evaluate: setup train
+	$(PY) scripts/evaluate.py
+
+benchmark: setup train
+	$(PY) scripts/benchmark.py
+
+clean:
+	rm -rf models results tracker.db

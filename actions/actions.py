@@ -1,0 +1,120 @@
+"""Custom actions: every factual reply is read from the content when it is asked.
+
+Each class has one job, in the style of Rasa SDK's own actions. The content is
+reloaded on edit by :class:`bot.library.ContentLibrary`, so staff changes are
+served on the next question without a restart or retraining.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import answers
+from bot.answers import Answer, Named
+from bot.library import Content, ContentLibrary, Procedure
+from bot.topics import TOPICS
+
+LIBRARY = ContentLibrary()
+
+Domain = dict[str, Any]
+
+
+def say(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    # Topic and location travel as bot-event metadata: the tracker keeps them for
+    # staff tools (`bot ask`, `bot report`) while visitors see only text and buttons.
+    dispatcher.utter_message(text=answer.text, buttons=answer.buttons, topic=answer.topic, location=answer.location)
+
+
+def named_in(message: dict) -> list[Named]:
+    """Conditions, areas and situations the NLU found, with the words the visitor typed."""
+    text = message.get("text") or ""
+    return [
+        Named(entity["entity"], str(entity["value"]), text[entity.get("start", 0) : entity.get("end", 0)])
+        for entity in message.get("entities") or []
+        if entity.get("entity") in answers.ENTITY_TOPICS
+    ]
+
+
+def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:
+    """The page a question is about: named in it, chosen before, or the only one there is."""
+    message = tracker.latest_message.get("text") or ""
+    return content.procedure_named(message) or content.procedures.get(tracker.get_slot("procedure") or "") or (
+        next(iter(content.procedures.values())) if len(content.procedures) == 1 else None
+    )
+
+
+class ActionAnswerTopic(Action):
+    """Answers any topic intent from the passage mapped to it."""
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
+        content = LIBRARY.current()
+        message = tracker.latest_message
+        topic = message.get("intent", {}).get("name", "")
+        text, named = message.get("text") or "", named_in(message)
+        if topic == "choose_procedure":
+            topic = tracker.get_slot("pending_topic") or ""
+            text = tracker.get_slot("pending_message") or ""
+            named = [Named(**item) for item in tracker.get_slot("pending_entities") or []]
+        if topic not in TOPICS:
+            return [*ActionHonestFallback().answer(dispatcher, tracker)]
+        procedure = procedure_for(content, tracker)
+        if procedure is None:
+            say(dispatcher, answers.which_procedure(list(content.procedures.values())))
+            pending = [item.__dict__ for item in named]
+            return [SlotSet("pending_topic", topic), SlotSet("pending_message", text), SlotSet("pending_entities", pending)]
+        say(dispatcher, answers.verdict_for(topic, named, text, procedure, content.clinic))
+        return [SlotSet("procedure", procedure.slug), SlotSet("pending_topic", None), SlotSet("pending_message", None),
+                SlotSet("pending_entities", None)]
+
+
+class ActionHonestFallback(Action):
+    """Says plainly that the page doesn't cover the question, and offers what it does."""
+
+    def name(self) -> str:
+        return "action_honest_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
+        return self.answer(dispatcher, tracker)
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        content = LIBRARY.current()
+        procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
+        say(dispatcher, answers.not_covered(procedure, content.clinic))
+        return []
+
+
+class ActionEscalate(Action):
+    """A possible complication or a personal medical question: to the clinic, not to the FAQ."""
+
+    def name(self) -> str:
+        return "action_escalate"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
+        clinic = LIBRARY.current().clinic
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        say(dispatcher, answers.urgent(clinic) if intent == "report_complication" else answers.see_dermatologist(clinic))
+        return []
+
+
+class ActionGreet(Action):
+    """Hello, what the assistant is, and a few questions it can answer."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
+        content = LIBRARY.current()
+        procedures = list(content.procedures.values())
+        about = " and ".join(p.title.lower() for p in procedures)
+        text = (f"Hello! I'm {content.clinic.name}'s automated assistant. I answer questions about {about} "
+                "from the clinic's own page. What would you like to know?")
+        buttons = answers.suggestion_buttons(procedures[0]) if len(procedures) == 1 else []
+        say(dispatcher, Answer(text, "greet", buttons))
+        return []

@@ -1,0 +1,1 @@
+"""The clinic's FAQ assistant: content model, answer logic and command line."""

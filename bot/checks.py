@@ -1,0 +1,43 @@
+"""``bot check``: every problem in the content, worded for the staff who fix it.
+
+Errors stop the content from going live (the assistant keeps the last good
+version); warnings are worth a look but do not block anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.content import ContentError
+from bot.library import collect_errors, load_content
+
+
+@dataclass(frozen=True)
+class Problem:
+    error: ContentError
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        return f"{self.error}" if self.severity == "error" else f"{self.error} (warning)"
+
+
+def check(content_dir: Path) -> list[Problem]:
+    errors = [Problem(error) for error in collect_errors(content_dir)]
+    if errors:
+        return errors
+    return [Problem(warning, "warning") for warning in warnings(content_dir)]
+
+
+def warnings(content_dir: Path) -> list[ContentError]:
+    """Content that loads but reads badly: the same words answering two topics."""
+    found = []
+    for procedure in load_content(content_dir).procedures.values():
+        seen: dict[tuple[str, ...], str] = {}
+        for topic, passage in procedure.passages.items():
+            if passage.units in seen:
+                found.append(ContentError(passage.page.path, passage.line,
+                                          f"topics '{seen[passage.units]}' and '{topic}' give the same answer",
+                                          "point one of them at the words that answer it"))
+            seen.setdefault(passage.units, topic)
+    return found

@@ -1,0 +1,70 @@
+"""The command line: ``python -m bot check | ask | serve``."""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from pathlib import Path
+
+import requests
+
+from bot.checks import check
+from bot.library import DEFAULT_CONTENT_DIR
+from bot.servers import serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The clinic's FAQ assistant.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check_parser = commands.add_parser("check", help="validate the content and its topic mappings")
+    check_parser.add_argument("content_dir", nargs="?", type=Path, default=DEFAULT_CONTENT_DIR)
+
+    ask_parser = commands.add_parser("ask", help="ask the running assistant, as a staff preview")
+    ask_parser.add_argument("question")
+    ask_parser.add_argument("--url", default="http://127.0.0.1:5005", help="the Rasa server (default: %(default)s)")
+
+    serve_parser = commands.add_parser("serve", help="run the action server and the Rasa server until Ctrl-C")
+    serve_parser.add_argument("--port", type=int, default=5005)
+    serve_parser.add_argument("--actions-port", type=int, default=5055)
+
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return run_check(args.content_dir)
+    if args.command == "ask":
+        return run_ask(args.question, args.url)
+    return serve(args.port, args.actions_port)
+
+
+def run_check(content_dir: Path) -> int:
+    problems = check(content_dir)
+    for problem in problems:
+        print(problem)
+    errors = sum(problem.severity == "error" for problem in problems)
+    if not problems:
+        print(f"{content_dir}: all pages and topic mappings are fine.")
+    else:
+        print(f"{errors} error(s), {len(problems) - errors} warning(s).")
+    return 1 if errors else 0
+
+
+def run_ask(question: str, url: str) -> int:
+    sender = f"staff-preview-{uuid.uuid4().hex[:8]}"
+    try:
+        replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": question},
+                                timeout=30).json()
+        events = requests.get(f"{url}/conversations/{sender}/tracker", timeout=30).json()["events"]
+    except requests.RequestException as error:
+        print(f"Cannot reach the assistant at {url} ({error}). Is it running? Start it with: make run")
+        return 2
+    parsed = next(event["parse_data"] for event in events if event["event"] == "user")
+    said = [event for event in events if event["event"] == "bot"]
+    for reply in replies:
+        print(reply.get("text", ""))
+        for button in reply.get("buttons", []):
+            print(f"  [{button['title']}]")
+    metadata = next((event.get("metadata") or {} for event in said if (event.get("metadata") or {}).get("topic")), {})
+    intent = parsed.get("intent") or {}
+    print(f"\nintent: {intent.get('name')}  confidence: {intent.get('confidence', 0):.2f}  "
+          f"topic: {metadata.get('topic') or '-'}  passage: {metadata.get('location') or '-'}")
+    return 0

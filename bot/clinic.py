@@ -1,0 +1,78 @@
+"""The clinic's contact details, edited by staff in ``content/clinic.yml``.
+
+A field that is empty or missing is simply not shown: the assistant never
+invents a phone number or an address.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.content import ContentError
+
+FIELDS = ("name", "phone", "email", "address", "opening_hours", "booking_url", "site_url")
+LABELS = {"phone": "Phone", "email": "Email", "address": "Address", "opening_hours": "Opening hours",
+          "booking_url": "Book online"}
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str = "the clinic"
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    opening_hours: str = ""
+    booking_url: str = ""
+    site_url: str = ""
+
+    def contact_lines(self) -> list[str]:
+        """The contact details that are set, one line each, for messages."""
+        return [f"{label}: {getattr(self, name)}" for name, label in LABELS.items() if getattr(self, name)]
+
+    def how_to_contact(self) -> str:
+        """One sentence and the details, or just the sentence when nothing is set."""
+        lines = self.contact_lines()
+        lead = f"Please contact {self.name}"
+        return f"{lead}:\n" + "\n".join(lines) if lines else f"{lead} directly."
+
+    def page_url(self, slug: str, anchor: str) -> str:
+        base = self.site_url.rstrip("/") if self.site_url else ""
+        return f"{base}/procedures/{slug}#{anchor}"
+
+
+def load_clinic(path: Path) -> Clinic:
+    if not path.exists():
+        return Clinic()
+    raw = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(raw) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise ContentError(path, mark.line + 1 if mark else 1, "not valid YAML",
+                           "check the indentation and the quotes") from error
+    if not isinstance(data, dict):
+        raise ContentError(path, 1, "the clinic file must be 'name: value' lines", "copy the shipped layout")
+    values = {}
+    for key, value in data.items():
+        line = _line_of(raw, str(key))
+        if key not in FIELDS:
+            raise ContentError(path, line, f"unknown field '{key}'", f"use one of: {', '.join(FIELDS)}")
+        if value is None:
+            continue
+        if not isinstance(value, (str, int)):
+            raise ContentError(path, line, f"'{key}' should be one line of text", "write it after the colon, in quotes")
+        values[key] = str(value).strip()
+    for key in ("booking_url", "site_url"):
+        if values.get(key) and not re.match(r"https?://", values[key]):
+            raise ContentError(path, _line_of(raw, key), f"'{key}' is not a web address",
+                               "start it with https://")
+    return Clinic(**values)
+
+
+def _line_of(raw: str, key: str) -> int:
+    match = re.search(rf"^{re.escape(key)}\s*:", raw, re.MULTILINE)
+    return raw[: match.start()].count("\n") + 1 if match else 1

@@ -1,0 +1,74 @@
+"""Finding a visitor's words (a condition, an area, a situation) in the page's text.
+
+Matching is forgiving the way people write: case, accents and a plural "s"
+do not matter. It is decided only by the words on the page, so a condition
+that staff add to the page's list is found on the next question.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.topics import Passage, sentences
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case, accent-free words with a plural 's' taken off."""
+    plain = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+    return [_singular(word) for word in _WORD.findall(plain)]
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "sis", "us")):
+        return word[:-1]
+    return word
+
+
+def contains(text: str, term: str) -> bool:
+    """True when every word of ``term`` stands in ``text`` in the same order, side by side."""
+    haystack, needle = words(text), words(term)
+    if not needle:
+        return False
+    return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
+
+
+def find_unit(passage: Passage, term: str) -> str | None:
+    """The list item or sentence of the passage that names ``term``, if any."""
+    for unit in passage.units:
+        for sentence in sentences(unit):
+            if contains(sentence, term):
+                return sentence
+    return None
+
+
+def item_names(item: str) -> list[str]:
+    """The names a list item can be asked by: "Stretch marks (striae) and scars." → three names."""
+    item = item.strip().rstrip(".")
+    inside = re.findall(r"\(([^)]*)\)", item)
+    main = re.sub(r"\([^)]*\)", " ", item)
+    names = [part.strip() for part in re.split(r"\band\b|,", main) if part.strip()]
+    for name in list(names):
+        head = re.split(r"\b(?:of the|of|due to)\b", name)[0].strip()
+        if head and head != name:
+            names.append(head)
+    names += [text.strip() for text in inside if len(text.split()) == 1]
+    return names
+
+
+def named_items(passage: Passage, message: str) -> list[str]:
+    """The passage's list items that the message names, by any of their names."""
+    found = []
+    for unit in passage.units:
+        names = item_names(unit)
+        if any(contains(message, name) for name in names):
+            found.append(names[0].casefold())
+    return found
+
+
+def is_plural(term: str) -> bool:
+    """Whether to say "are" about ``term``: "freckles" yes, "back of the hands" no."""
+    head = term.split(" of ")[0].strip().split()[-1] if term.strip() else term
+    return _singular(head.casefold()) != head.casefold()

@@ -1,0 +1,61 @@
+"""Shared fixtures: the shipped content, editable copies of it, and the real servers."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.library import load_content
+from bot.servers import PROJECT_DIR, Stack, free_port
+
+CONTENT_DIR = PROJECT_DIR / "content"
+PAGE = CONTENT_DIR / "procedures" / "laser-pigment-removal.md"
+ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    """A copy of the shipped content that a test may edit freely."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    return load_content(CONTENT_DIR)
+
+
+@pytest.fixture(scope="session")
+def live_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The content directory the running servers answer from (a copy the tests edit)."""
+    target = tmp_path_factory.mktemp("live") / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def stack(live_content: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real action server and Rasa server, on free ports, with a SQLite tracker store."""
+    db = tmp_path_factory.mktemp("tracker") / "tracker.db"
+    servers = Stack(rasa_port=free_port(), action_port=free_port(), log_dir=ARTIFACTS / "logs",
+                    env={"CLINIC_CONTENT_DIR": str(live_content), "TRACKER_DB": str(db)})
+    with servers:
+        yield servers
+
+
+def ask(stack: Stack, message: str, sender: str | None = None) -> list[dict]:
+    """What the assistant replies over REST, as a list of messages."""
+    response = requests.post(f"{stack.url}/webhooks/rest/webhook",
+                             json={"sender": sender or uuid.uuid4().hex, "message": message}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def reply_text(replies: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
