@@ -1,0 +1,95 @@
+"""The custom actions, run as the action server runs them: against a real tracker."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions
+from bot.library import ContentLibrary
+from tests.conftest import CONTENT_DIR
+
+
+def tracker(text: str, intent: str, entities: list[dict] | None = None, slots: dict | None = None) -> Tracker:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.93}, "entities": entities or []}
+    events = [{"event": "user", "text": text, "parse_data": message}]
+    return Tracker("visitor", slots or {}, message, events, False, None, {}, "action_listen")
+
+
+def run(action, tracker_: Tracker) -> tuple[list[dict], list]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker_, {}))
+    return dispatcher.messages, events
+
+
+@pytest.fixture
+def library(content_copy, monkeypatch):
+    library = ContentLibrary(content_copy)
+    monkeypatch.setattr(actions, "LIBRARY", library)
+    return library
+
+
+def test_topic_is_answered_from_the_page_with_its_metadata(library):
+    messages, events = run(actions.ActionAnswerTopic(), tracker("how many sessions?", "sessions"))
+    assert "three to five sessions" in messages[0]["text"]
+    assert messages[0]["topic"] == "sessions"
+    assert messages[0]["location"].endswith("laser-pigment-removal.md:55")
+    assert SlotSet("procedure", "laser-pigment-removal") in events
+
+
+def test_entities_give_a_direct_verdict(library):
+    entity = {"entity": "situation", "value": "pregnancy", "start": 4, "end": 12}
+    messages, _ = run(actions.ActionAnswerTopic(), tracker("I'm pregnant, can I do it?", "contraindications", [entity]))
+    assert messages[0]["text"].startswith("No: the page lists pregnant (pregnancy) among the contraindications")
+
+
+def test_an_edit_is_served_on_the_next_question(library):
+    page = library.content_dir / "procedures" / "laser-pigment-removal.md"
+    page.write_text(page.read_text().replace("about three to five sessions", "about four to six sessions"))
+    messages, _ = run(actions.ActionAnswerTopic(), tracker("sessions?", "sessions"))
+    assert "four to six sessions" in messages[0]["text"]
+
+
+def test_a_broken_edit_keeps_the_last_good_content(library, caplog):
+    run(actions.ActionAnswerTopic(), tracker("sessions?", "sessions"))
+    page = library.content_dir / "procedures" / "laser-pigment-removal.md"
+    page.write_text(page.read_text().replace("## Contraindications", "## Limits"))
+    messages, _ = run(actions.ActionAnswerTopic(), tracker("who can't have it", "contraindications"))
+    assert "not recommended during lactation or pregnancy" in messages[0]["text"]
+    assert "laser-pigment-removal.topics.yml" in str(library.last_error)
+    assert "keeping the last good content" in caplog.text
+
+
+def test_fallback_offers_buttons_and_escalation_is_urgent(library):
+    messages, _ = run(actions.ActionHonestFallback(), tracker("how much is it", "out_of_scope"))
+    assert "doesn't cover that" in messages[0]["text"] and len(messages[0]["buttons"]) == 4
+    messages, _ = run(actions.ActionEscalate(), tracker("blisters after laser", "report_complication"))
+    assert messages[0]["text"].startswith("This could be a complication")
+    messages, _ = run(actions.ActionEscalate(), tracker("is my mole cancer", "personal_medical"))
+    assert "dermatologist" in messages[0]["text"]
+
+
+def test_several_pages_ask_which_one_then_answer_the_question(library):
+    second = library.content_dir / "procedures" / "laser-pigment-removal-copy.md"
+    shutil.copy(library.content_dir / "procedures" / "laser-pigment-removal.md", second)
+    text = second.read_text().replace("title: Laser removal of pigment spots", "title: Test tattoo fading")
+    second.write_text(text)
+    shutil.copy(library.content_dir / "procedures" / "laser-pigment-removal.topics.yml",
+                second.with_name("laser-pigment-removal-copy.topics.yml"))
+    messages, events = run(actions.ActionAnswerTopic(), tracker("how many sessions?", "sessions"))
+    assert messages[0]["text"] == "Which procedure are you asking about?"
+    assert len(messages[0]["buttons"]) == 2
+    slots = {event["name"]: event["value"] for event in events}
+    chosen = tracker("/choose_procedure", "choose_procedure",
+                     slots={**slots, "procedure": "laser-pigment-removal"})
+    messages, _ = run(actions.ActionAnswerTopic(), chosen)
+    assert "three to five sessions" in messages[0]["text"]
+
+
+def test_shipped_content_dir_is_the_default():
+    assert ContentLibrary().content_dir == CONTENT_DIR
