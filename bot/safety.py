@@ -20,8 +20,10 @@ def _any(*patterns: str) -> re.Pattern:
 # Signs that are alarming whatever else is said.
 _ALARMING = _any(r"\bblister", r"\bpus\b", r"\bpussy\b", r"\booz(?:e|es|ing)\b", r"\binfect(?:ed|ion)\b",
                  r"\bfever\b", r"\bhigh temperature\b", r"\bweeping\b", r"\bi (?:have|got) (?:a )?burn",
-                 r"\bgot burn(?:ed|t)\b", r"\bburn(?:ed|t)\b.{0,20}\b(?:me|my|skin)\b")
+                 r"\bgot burn(?:ed|t)\b", r"\bburn(?:ed|t)\b.{0,20}\b(?:me|my|skin)\b",
+                 r"\b(?:skin|it|spot|area)\b.{0,15}\bburn(?:ed|t)\b")
 _AFTER_TREATMENT = _any(r"\b(?:after|since|following)\b.{0,30}\b(?:laser|procedure|treatment|session|appointment|visit)",
+                        r"\blasered\b", r"\bwhere (?:you|they) (?:treated|zapped)\b",
                         r"\b(?:laser|procedure|treatment|session)\b.{0,40}\b(?:yesterday|days? ago|last week|this morning)",
                         r"\bi (?:had|did|got) (?:the |my |a )?(?:laser|procedure|treatment|session)")
 _SYMPTOM = _any(r"\bred(?:ness|der)?\b", r"\bswell(?:ing|ed)?\b", r"\bswollen\b", r"\bpain(?:ful)?\b",
@@ -37,11 +39,16 @@ _OWN_DIAGNOSIS = _any(r"\b(?:is|could|might|can)\s+(?:it|this|that|my\s+\w+(?:\s
                       r"(?:skin\s+)?(?:cancer|cancerous|melanoma|malignant|carcinoma)\b",
                       r"\b(?:worried|afraid|scared|think|suspect)\b.{0,40}\b(?:cancer|melanoma|malignant)\b",
                       r"\bwhat (?:is|are) (?:this|that|these|those)\b.{0,25}\b(?:spots?|patch(?:es)?|marks?|lumps?|bumps?)\b",
-                      r"\bis (?:this|my) (?:spot|mole|patch|mark)\b.{0,20}\b(?:normal|dangerous|benign|serious)\b")
+                      r"\bis (?:this|my) (?:spot|mole|patch|mark)\b.{0,20}\b(?:normal|dangerous|benign|serious)\b",
+                      r"\b(?:my|this|the) (?:spot|mole|patch|mark|lump)\b.{0,20}\b(?:benign|malignant)\b",
+                      r"\bwhat (?:it|this|that) (?:is|could be|might be)\b",
+                      r"\b(?:spot|patch|mark)s?\b.{0,25}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b")
 _MEDICINE = _any(r"\b(?:isotretinoin|accutane|roaccutane|tretinoin|retinoids?|antibiotics?|doxycycline|warfarin|"
-                 r"blood thinners?|anticoagulants?|steroids?|hormone therapy|birth control pills?)\b",
+                 r"blood[- ]thinn(?:er|ers|ing)|anticoagulants?|steroids?|hormone therapy|birth control pills?)\b",
                  r"\b(?:take|taking|on|using)\s+(?:some\s+|a\s+)?(?:medication|medicine|meds|pills|tablets|drugs)\b",
-                 r"\bmy (?:medication|medicine|meds|pills|tablets)\b")
+                 r"\bmy (?:medication|medicine|meds|pills|tablets)\b",
+                 # "i take methotrexate": any named drug; the page can't settle any of them.
+                 r"\bi(?: am|'m|m)? (?:take|taking) (?!a\b|the\b|time\b|care\b|painkillers?\b)\w+")
 _MOLE = _any(r"\bmoles?\b")
 _MOLE_CHANGE = _any(r"\bchang(?:ed|ing|es)\b", r"\bgr[eo]w(?:s|ing|n)?\b", r"\bbigger\b", r"\bitch(?:y|es|ing)?\b",
                     r"\bbleed(?:s|ing)?\b", r"\bbled\b", r"\bcrust(?:y|ing)?\b", r"\birregular\b", r"\bdarker\b",

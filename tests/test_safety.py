@@ -51,3 +51,15 @@ def test_personal_medical_questions_go_to_a_dermatologist(message):
 ])
 def test_ordinary_questions_are_left_to_the_faq(message):
     assert triage(message) is None
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("my skin looks burnt where you lasered it", RED_FLAG),
+    ("i take methotrexate, is that safe with laser", PERSONAL),
+    ("there's a spot on my arm that bleeds by itself", PERSONAL),
+    ("any idea what this is? a brown patch on my forehead", PERSONAL),
+    ("do i need to take painkillers before", None),
+    ("I'm taking time off work, how long is recovery", None),
+])
+def test_more_everyday_phrasings(message, expected):
+    assert triage(message) == expected

@@ -1,0 +1,154 @@
+"""Evaluate the trained model on our own held-out questions (tests/evaluation/questions.yml).
+
+Prints intent accuracy by kind of question, the fallback rate on out-of-scope
+questions, the rate of *confident wrong answers* (the one a clinic must not
+have), the worst confusions, and a sweep of the FallbackClassifier thresholds
+so that the values in config.yml can be chosen from figures, not guesses.
+
+    .venv/bin/python scripts/evaluate.py [--model models/faq.tar.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+# Quiet TensorFlow and Rasa before they are imported: the figures are the output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+QUESTIONS = PROJECT_DIR / "tests" / "evaluation" / "questions.yml"
+FALLBACK = "nlu_fallback"
+DECLINED = {FALLBACK, "out_of_scope"}  # both end in the honest "the page doesn't cover that"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    kind: str
+    expected: str
+    expected_entities: dict
+    top: str  # the best intent before any threshold
+    confidence: float
+    margin: float  # top confidence minus the runner-up's
+    entities: dict
+    final: str  # what the pipeline decided, rules and fallback included
+
+    def decided(self, threshold: float, ambiguity: float) -> str:
+        """The intent the pipeline would pick with these FallbackClassifier settings."""
+        if self.final not in (self.top, FALLBACK):  # a fixed safety rule overrode the model
+            return self.final
+        if self.confidence < threshold or self.margin < ambiguity:
+            return FALLBACK
+        return self.top
+
+
+def load_questions(path: Path = QUESTIONS) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    predictions = []
+    for question in questions:
+        parsed = await agent.parse_message(question["text"])
+        ranking = [entry for entry in parsed.get("intent_ranking", []) if entry["name"] != FALLBACK]
+        top, runner_up = ranking[0], (ranking[1] if len(ranking) > 1 else {"confidence": 0.0})
+        predictions.append(Prediction(
+            text=question["text"], kind=question["kind"], expected=question["intent"],
+            expected_entities=question.get("entities") or {},
+            top=top["name"], confidence=top["confidence"], margin=top["confidence"] - runner_up["confidence"],
+            entities={entity["entity"]: str(entity["value"]) for entity in parsed.get("entities", [])},
+            final=parsed["intent"]["name"],
+        ))
+    return predictions
+
+
+def correct(prediction: Prediction, decided: str) -> bool:
+    if prediction.expected == "out_of_scope":
+        return decided in DECLINED
+    if decided != prediction.expected:
+        return False
+    return all(prediction.entities.get(name) == value for name, value in prediction.expected_entities.items())
+
+
+def scores(predictions: list[Prediction], threshold: float, ambiguity: float) -> dict[str, float]:
+    in_scope = [p for p in predictions if p.expected != "out_of_scope"]
+    out_of_scope = [p for p in predictions if p.expected == "out_of_scope"]
+    decided = {p.text: p.decided(threshold, ambiguity) for p in predictions}
+    confident_wrong = [p for p in in_scope if decided[p.text] not in DECLINED and decided[p.text] != p.expected]
+    return {
+        "accuracy": sum(correct(p, decided[p.text]) for p in predictions) / len(predictions),
+        "in_scope_answered_right": sum(decided[p.text] == p.expected for p in in_scope) / len(in_scope),
+        "out_of_scope_declined": sum(decided[p.text] in DECLINED for p in out_of_scope) / max(len(out_of_scope), 1),
+        "confident_wrong": len(confident_wrong) / len(in_scope),
+        "in_scope_fallback": sum(decided[p.text] in DECLINED for p in in_scope) / len(in_scope),
+    }
+
+
+def report(predictions: list[Prediction], threshold: float, ambiguity: float, verbose: bool = False) -> None:
+    print(f"{len(predictions)} held-out questions; FallbackClassifier threshold {threshold}, ambiguity {ambiguity}\n")
+    print(f"{'kind':<18}{'questions':>10}{'correct':>10}")
+    by_kind: dict[str, list[Prediction]] = {}
+    for prediction in predictions:
+        by_kind.setdefault(prediction.kind, []).append(prediction)
+    for kind, group in sorted(by_kind.items()):
+        right = sum(correct(p, p.decided(threshold, ambiguity)) for p in group)
+        print(f"{kind:<18}{len(group):>10}{right / len(group):>10.1%}")
+    figures = scores(predictions, threshold, ambiguity)
+    print(f"\noverall accuracy                       {figures['accuracy']:.1%}")
+    print(f"in-scope questions answered right      {figures['in_scope_answered_right']:.1%}")
+    print(f"in-scope questions sent to fallback    {figures['in_scope_fallback']:.1%}")
+    print(f"in-scope questions answered WRONGLY    {figures['confident_wrong']:.1%}   (confident wrong answers)")
+    print(f"out-of-scope questions declined        {figures['out_of_scope_declined']:.1%}")
+
+    confusions = Counter(
+        (p.expected, p.decided(threshold, ambiguity)) for p in predictions
+        if not correct(p, p.decided(threshold, ambiguity)))
+    if verbose:
+        print("\nevery miss (expected → decided, confidence): text")
+        for p in predictions:
+            if not correct(p, p.decided(threshold, ambiguity)):
+                print(f"  {p.expected} → {p.decided(threshold, ambiguity)} ({p.top} {p.confidence:.2f}) "
+                      f"{p.entities or ''}: {p.text}")
+    print("\nworst confusions (expected → decided: count)")
+    for (expected, decided), count in confusions.most_common(10):
+        examples = [p.text for p in predictions if (p.expected, p.decided(threshold, ambiguity)) == (expected, decided)]
+        print(f"  {expected} → {decided}: {count}   e.g. {examples[0]!r}")
+
+    print("\nthreshold sweep (ambiguity 0.1): threshold, accuracy, confident wrong, out-of-scope declined, "
+          "in-scope fallback")
+    for candidate in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        row = scores(predictions, candidate, ambiguity)
+        print(f"  {candidate:.1f}  {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
+              f"{row['out_of_scope_declined']:6.1%}  {row['in_scope_fallback']:6.1%}")
+
+
+def configured_thresholds() -> tuple[float, float]:
+    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    return fallback["threshold"], fallback["ambiguity_threshold"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=PROJECT_DIR / "models" / "faq.tar.gz")
+    parser.add_argument("--misses", action="store_true", help="list every question the model got wrong")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    predictions = asyncio.run(predict(args.model, load_questions()))
+    report(predictions, *configured_thresholds(), verbose=args.misses)
+
+
+if __name__ == "__main__":
+    main()
