@@ -1,0 +1,102 @@
+"""The words the NLU model knows for conditions, kept in step with the page's list.
+
+The page's list of indications is the truth. From it we generate Rasa's lookup
+table (``data/nlu/lookups.yml``, read by RegexEntityExtractor), and ``bot check``
+warns when the trained vocabulary and the page drift apart: a synonym pointing
+at a condition the page no longer lists, or a new list item the model has not
+been trained on yet (it is still answered, by matching the page's words).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from bot import PROJECT_DIR
+from bot.content import ContentError
+from bot.library import Content
+from bot.terms import contains, find_unit, item_names
+
+DATA_DIR = PROJECT_DIR / "data"
+LOOKUPS = DATA_DIR / "nlu" / "lookups.yml"
+SYNONYMS = DATA_DIR / "nlu" / "synonyms.yml"
+# Which topic's passage lists the values of each entity.
+ENTITY_PASSAGES = {"condition": "indications", "body_area": "body_areas", "situation": "contraindications"}
+_ANNOTATED = re.compile(r'\[(?P<text>[^\]]+)\](?:\((?P<plain>\w+)\)|\{"entity":\s*"(?P<kind>\w+)"'
+                        r'(?:,\s*"value":\s*"(?P<value>[^"]+)")?\})')
+
+
+def listed_conditions(content: Content) -> list[str]:
+    """Every name a condition on any page's list of indications can be asked by."""
+    names: list[str] = []
+    for procedure in content.procedures.values():
+        passage = procedure.passages.get("indications")
+        for unit in passage.units if passage else ():
+            if unit.rstrip().endswith(":"):  # the list's lead-in line
+                continue
+            names += [name.casefold() for name in item_names(unit) if name.casefold() not in names]
+    return names
+
+
+def lookup_yaml(content: Content) -> str:
+    items = "\n".join(f"    - {name}" for name in listed_conditions(content))
+    return ('version: "3.1"\n\n# Generated from the pages\' lists of indications by `python -m bot lookups`.\n'
+            "# Do not edit: edit the page, then run that command and `make train`.\n"
+            f"nlu:\n- lookup: condition\n  examples: |\n{items}\n")
+
+
+def trained_values(data_dir: Path = DATA_DIR) -> dict[str, set[str]]:
+    """Entity kind → the canonical values the training data annotates."""
+    return _annotations(data_dir, lambda match: match["value"] or match["text"])
+
+
+def trained_words(data_dir: Path = DATA_DIR) -> dict[str, set[str]]:
+    """Entity kind → every wording the training data annotates, synonyms included."""
+    return _annotations(data_dir, lambda match: match["text"])
+
+
+def _annotations(data_dir: Path, pick: Callable[[re.Match], str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (data_dir / "nlu").glob("*.yml"):
+        for match in _ANNOTATED.finditer(path.read_text(encoding="utf-8")):
+            found.setdefault(match["plain"] or match["kind"], set()).add(pick(match).casefold())
+    return found
+
+
+def synonym_targets(path: Path = SYNONYMS) -> list[str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return [str(entry["synonym"]) for entry in (data or {}).get("nlu", []) if "synonym" in entry]
+
+
+def drift(content: Content, data_dir: Path = DATA_DIR) -> list[ContentError]:
+    """Warnings where the page's words and the trained vocabulary disagree."""
+    warnings = []
+    trained = trained_values(data_dir)
+    targets = set(synonym_targets(data_dir / "nlu" / "synonyms.yml"))
+    for procedure in content.procedures.values():
+        for kind, topic in ENTITY_PASSAGES.items():
+            passage = procedure.passages.get(topic)
+            if passage is None:
+                continue
+            for value in sorted(trained.get(kind, set()) & {t.casefold() for t in targets}):
+                if find_unit(passage, value) is None:
+                    warnings.append(ContentError(
+                        passage.page.path, passage.line,
+                        f"the training data treats '{value}' as a {kind.replace('_', ' ')}, but the "
+                        f"'{topic}' passage no longer names it, so visitors asking about it are told it isn't listed",
+                        "if that is intended, remove it from data/nlu/synonyms.yml and run make train"))
+        known = trained.get("condition", set()) | trained_words(data_dir).get("condition", set())
+        for name in listed_conditions(content):
+            if not any(contains(value, name) or contains(name, value) for value in known):
+                warnings.append(ContentError(
+                    procedure.page.path, procedure.passages["indications"].line,
+                    f"'{name}' is on the list but the model was never trained on it; it is answered by "
+                    "matching the page's words", "run `python -m bot lookups` and `make train` to teach the model"))
+    lookups = data_dir / "nlu" / "lookups.yml"
+    if lookups.exists() and lookups.read_text(encoding="utf-8") != lookup_yaml(content):
+        warnings.append(ContentError(lookups, 1, "the lookup table is out of date with the pages' lists",
+                                     "run `python -m bot lookups` and `make train`"))
+    return warnings

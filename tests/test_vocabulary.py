@@ -1,0 +1,31 @@
+"""The NLU vocabulary for conditions is kept in step with the page's list."""
+
+from __future__ import annotations
+
+import shutil
+
+from bot.library import load_content
+from bot.vocabulary import DATA_DIR, LOOKUPS, drift, lookup_yaml
+
+
+def test_shipped_lookup_table_matches_the_page(shipped):
+    assert LOOKUPS.read_text() == lookup_yaml(shipped)
+    assert drift(shipped) == []
+
+
+def test_a_new_list_item_is_flagged_until_the_model_is_retrained(content_copy, tmp_path):
+    page = content_copy / "procedures" / "laser-pigment-removal.md"
+    page.write_text(page.read_text().replace("13. Stretch marks (striae) and scars.",
+                                             "13. Stretch marks (striae) and scars.\n14. Vascular lesions."))
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    warnings = [str(w) for w in drift(load_content(content_copy), data)]
+    assert any("'vascular lesions' is on the list but the model was never trained on it" in w for w in warnings)
+    assert any("lookup table is out of date" in w for w in warnings)
+
+
+def test_a_removed_item_that_synonyms_point_at_is_flagged(content_copy):
+    page = content_copy / "procedures" / "laser-pigment-removal.md"
+    page.write_text(page.read_text().replace("11. Melasma (benign pigmentation disorder).\n", ""))
+    warnings = [str(w) for w in drift(load_content(content_copy))]
+    assert any("treats 'melasma' as a condition" in w and ":25:" in w for w in warnings)
