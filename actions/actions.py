@@ -42,8 +42,10 @@ def named_in(message: dict) -> list[Named]:
 def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:
     """The page a question is about: named in it, chosen before, or the only one there is."""
     message = tracker.latest_message.get("text") or ""
-    return content.procedure_named(message) or content.procedures.get(tracker.get_slot("procedure") or "") or (
-        next(iter(content.procedures.values())) if len(content.procedures) == 1 else None
+    return (
+        content.procedure_named(message)
+        or content.procedures.get(tracker.get_slot("procedure") or "")
+        or (next(iter(content.procedures.values())) if len(content.procedures) == 1 else None)
     )
 
 
@@ -68,10 +70,18 @@ class ActionAnswerTopic(Action):
         if procedure is None:
             say(dispatcher, answers.which_procedure(list(content.procedures.values())))
             pending = [item.__dict__ for item in named]
-            return [SlotSet("pending_topic", topic), SlotSet("pending_message", text), SlotSet("pending_entities", pending)]
+            return [
+                SlotSet("pending_topic", topic),
+                SlotSet("pending_message", text),
+                SlotSet("pending_entities", pending),
+            ]
         say(dispatcher, answers.verdict_for(topic, named, text, procedure, content.clinic))
-        return [SlotSet("procedure", procedure.slug), SlotSet("pending_topic", None), SlotSet("pending_message", None),
-                SlotSet("pending_entities", None)]
+        return [
+            SlotSet("procedure", procedure.slug),
+            SlotSet("pending_topic", None),
+            SlotSet("pending_message", None),
+            SlotSet("pending_entities", None),
+        ]
 
 
 class ActionHonestFallback(Action):
@@ -99,7 +109,9 @@ class ActionEscalate(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
         clinic = LIBRARY.current().clinic
         intent = tracker.latest_message.get("intent", {}).get("name")
-        say(dispatcher, answers.urgent(clinic) if intent == "report_complication" else answers.see_dermatologist(clinic))
+        say(
+            dispatcher, answers.urgent(clinic) if intent == "report_complication" else answers.see_dermatologist(clinic)
+        )
         return []
 
 
@@ -113,8 +125,10 @@ class ActionGreet(Action):
         content = LIBRARY.current()
         procedures = list(content.procedures.values())
         about = " and ".join(p.title.lower() for p in procedures)
-        text = (f"Hello! I'm {content.clinic.name}'s automated assistant. I answer questions about {about} "
-                "from the clinic's own page. What would you like to know?")
+        text = (
+            f"Hello! I'm {content.clinic.name}'s automated assistant. I answer questions about {about} "
+            "from the clinic's own page. What would you like to know?"
+        )
         buttons = answers.suggestion_buttons(procedures[0]) if len(procedures) == 1 else []
         say(dispatcher, Answer(text, "greet", buttons))
         return []

@@ -112,7 +112,8 @@ def _verdict_line(kind: str, item: Named, found: bool) -> str:
     verb = "are" if is_plural(item.value) else "is"
     if kind == "condition":
         if found:
-            return f"Yes: {term} {verb} {'among' if verb == 'are' else 'one of'} the conditions this laser treatment is for."
+            place = "among" if verb == "are" else "one of"
+            return f"Yes: {term} {verb} {place} the conditions this laser treatment is for."
         return f"The page doesn't list {term}; ask the clinic or book a consultation with a dermatologist."
     if kind == "body_area":
         if found:
@@ -120,8 +121,10 @@ def _verdict_line(kind: str, item: Named, found: bool) -> str:
         return f"The page doesn't name the {term} among the areas treated; ask the clinic or book a consultation."
     if found:
         return f"No: the page lists {term} among the contraindications, so laser treatment is not recommended."
-    return (f"The page doesn't mention {term}; whether the treatment suits you is for a dermatologist "
-            "to decide, so please book a consultation.")
+    return (
+        f"The page doesn't mention {term}; whether the treatment suits you is for a dermatologist "
+        "to decide, so please book a consultation."
+    )
 
 
 def suggestion_buttons(procedure: Procedure, count: int = SUGGESTED_COUNT) -> list[dict]:
@@ -131,24 +134,30 @@ def suggestion_buttons(procedure: Procedure, count: int = SUGGESTED_COUNT) -> li
 
 def not_covered(procedure: Procedure, clinic: Clinic) -> Answer:
     """The honest fallback: say so plainly, say whom to ask, offer what the page does answer."""
-    text = ("Sorry, the clinic's page doesn't cover that, so I can't answer it reliably. "
-            f"{clinic.how_to_contact()}\n\nHere is what I can tell you about:")
+    text = (
+        "Sorry, the clinic's page doesn't cover that, so I can't answer it reliably. "
+        f"{clinic.how_to_contact()}\n\nHere is what I can tell you about:"
+    )
     return Answer(text, buttons=suggestion_buttons(procedure))
 
 
 def urgent(clinic: Clinic) -> Answer:
     """A possible complication: straight to the clinic or a doctor, before anything else."""
-    text = ("This could be a complication and needs a doctor's attention now. "
-            f"Please contact {clinic.name} straight away, or see a doctor or call emergency services "
-            "if you cannot reach us or you feel unwell. Don't wait for your next session.")
+    text = (
+        "This could be a complication and needs a doctor's attention now. "
+        f"Please contact {clinic.name} straight away, or see a doctor or call emergency services "
+        "if you cannot reach us or you feel unwell. Don't wait for your next session."
+    )
     lines = clinic.contact_lines()
     return Answer(text + ("\n" + "\n".join(lines) if lines else ""), "report_complication")
 
 
 def see_dermatologist(clinic: Clinic) -> Answer:
     """A personal medical question the page cannot settle."""
-    text = ("That is a question for a dermatologist who can examine you, so please book a consultation. "
-            "I give general information from the clinic's page, not a diagnosis.")
+    text = (
+        "That is a question for a dermatologist who can examine you, so please book a consultation. "
+        "I give general information from the clinic's page, not a diagnosis."
+    )
     lines = clinic.contact_lines()
     return Answer(text + ("\n" + "\n".join(lines) if lines else ""), "personal_medical")
 

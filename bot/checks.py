@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.content import ContentError
 from bot.library import collect_errors, load_content
+from bot.vocabulary import drift
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,20 @@ def check(content_dir: Path) -> list[Problem]:
 
 
 def warnings(content_dir: Path) -> list[ContentError]:
-    """Content that loads but reads badly: the same words answering two topics."""
-    found = []
-    for procedure in load_content(content_dir).procedures.values():
+    """Content that loads but reads badly, or that the trained vocabulary no longer matches."""
+    content = load_content(content_dir)
+    found = drift(content)
+    for procedure in content.procedures.values():
         seen: dict[tuple[str, ...], str] = {}
         for topic, passage in procedure.passages.items():
             if passage.units in seen:
-                found.append(ContentError(passage.page.path, passage.line,
-                                          f"topics '{seen[passage.units]}' and '{topic}' give the same answer",
-                                          "point one of them at the words that answer it"))
+                found.append(
+                    ContentError(
+                        passage.page.path,
+                        passage.line,
+                        f"topics '{seen[passage.units]}' and '{topic}' give the same answer",
+                        "point one of them at the words that answer it",
+                    )
+                )
             seen.setdefault(passage.units, topic)
     return found

@@ -15,8 +15,13 @@ import yaml
 from bot.content import ContentError
 
 FIELDS = ("name", "phone", "email", "address", "opening_hours", "booking_url", "site_url")
-LABELS = {"phone": "Phone", "email": "Email", "address": "Address", "opening_hours": "Opening hours",
-          "booking_url": "Book online"}
+LABELS = {
+    "phone": "Phone",
+    "email": "Email",
+    "address": "Address",
+    "opening_hours": "Opening hours",
+    "booking_url": "Book online",
+}
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,9 @@ def load_clinic(path: Path) -> Clinic:
         data = yaml.safe_load(raw) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise ContentError(path, mark.line + 1 if mark else 1, "not valid YAML",
-                           "check the indentation and the quotes") from error
+        raise ContentError(
+            path, mark.line + 1 if mark else 1, "not valid YAML", "check the indentation and the quotes"
+        ) from error
     if not isinstance(data, dict):
         raise ContentError(path, 1, "the clinic file must be 'name: value' lines", "copy the shipped layout")
     values = {}
@@ -68,8 +74,7 @@ def load_clinic(path: Path) -> Clinic:
         values[key] = str(value).strip()
     for key in ("booking_url", "site_url"):
         if values.get(key) and not re.match(r"https?://", values[key]):
-            raise ContentError(path, _line_of(raw, key), f"'{key}' is not a web address",
-                               "start it with https://")
+            raise ContentError(path, _line_of(raw, key), f"'{key}' is not a web address", "start it with https://")
     return Clinic(**values)
 
 

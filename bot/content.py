@@ -13,8 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from frontmatter.default_handlers import YAMLHandler
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -215,8 +215,9 @@ def _read_front_matter(path: Path, raw: str) -> tuple[dict, str]:
         raise ContentError(path, 1, "the file is empty", "write the page's front matter and text")
     handler = YAMLHandler()
     if not raw.lstrip().startswith("---") or not handler.detect(raw):
-        raise ContentError(path, 1, "the page has no front matter",
-                           "start the file with '---', a 'title:' line and '---'")
+        raise ContentError(
+            path, 1, "the page has no front matter", "start the file with '---', a 'title:' line and '---'"
+        )
     header, body = handler.split(raw)
     try:
         metadata = yaml.safe_load(header)
@@ -224,23 +225,35 @@ def _read_front_matter(path: Path, raw: str) -> tuple[dict, str]:
         mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         # The header starts right after the opening "---", on the file's first line.
         line = mark.line + 1 if mark else 2
-        raise ContentError(path, line, f"the front matter is not valid YAML ({getattr(error, 'problem', error)})",
-                           "check the indentation and quotes between the '---' lines") from error
+        raise ContentError(
+            path,
+            line,
+            f"the front matter is not valid YAML ({getattr(error, 'problem', error)})",
+            "check the indentation and quotes between the '---' lines",
+        ) from error
     if not isinstance(metadata, dict):
-        raise ContentError(path, 2, f"the front matter must be 'name: value' lines, not {type(metadata).__name__}",
-                           "write it as 'title: …' between the '---' lines")
+        raise ContentError(
+            path,
+            2,
+            f"the front matter must be 'name: value' lines, not {type(metadata).__name__}",
+            "write it as 'title: …' between the '---' lines",
+        )
     return metadata, body
 
 
 def _check_fields(path: Path, raw: str, meta: dict) -> None:
-    for name, kind in REQUIRED_FIELDS.items():
+    for name in REQUIRED_FIELDS:
         if name not in meta:
             raise ContentError(path, 1, f"the front matter has no '{name}'", f"add a '{name}:' line")
     for name, kind in {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.items():
         if name in meta and not isinstance(meta[name], kind):
             line = _line_of(raw, rf"^\s*{name}\s*:") or 2
-            raise ContentError(path, line, f"'{name}' should be {'text' if kind is str else 'a list'}, "
-                               f"not {type(meta[name]).__name__}", f"write '{name}:' as {'plain text' if kind is str else 'a list of lines starting with -'}")
+            raise ContentError(
+                path,
+                line,
+                f"'{name}' should be {'text' if kind is str else 'a list'}, not {type(meta[name]).__name__}",
+                f"write '{name}:' as {'plain text' if kind is str else 'a list of lines starting with -'}",
+            )
 
 
 def _line_of(text: str, pattern: str) -> int:
@@ -255,12 +268,20 @@ def _finish_sections(path: Path, builders: list[_SectionBuilder]) -> tuple[Secti
         following = builders[position + 1] if position + 1 < len(builders) else None
         has_subsection = following is not None and following.level > builder.level
         if builder.title and not builder.blocks and not builder.questions and not has_subsection:
-            raise ContentError(path, builder.line, f"the heading '{builder.title}' has no text under it",
-                               "write a paragraph under it or delete the heading")
+            raise ContentError(
+                path,
+                builder.line,
+                f"the heading '{builder.title}' has no text under it",
+                "write a paragraph under it or delete the heading",
+            )
         for text, line, answer in builder.questions:
             if not answer:
-                raise ContentError(path, line, f"the question '{text}' has no answer",
-                                   "write the answer as a paragraph right under the question")
+                raise ContentError(
+                    path,
+                    line,
+                    f"the question '{text}' has no answer",
+                    "write the answer as a paragraph right under the question",
+                )
         anchor = slugify(builder.title) or "top"
         used[anchor] = used.get(anchor, 0) + 1
         if used[anchor] > 1:
@@ -279,7 +300,11 @@ def parse_page(path: Path | str, raw: str | None = None) -> Page:
     metadata, body = _read_front_matter(path, raw)
     _check_fields(path, raw, metadata)
     if not body.strip():
-        raise ContentError(path, raw.count("\n") + 1, "the page has front matter but no text",
-                           "write the page's text under the front matter")
+        raise ContentError(
+            path,
+            raw.count("\n") + 1,
+            "the page has front matter but no text",
+            "write the page's text under the front matter",
+        )
     builders = _walk_blocks(_markdown.parse(body), _body_offset(raw, body) + 1)
     return Page(path, path.stem, metadata["title"], metadata, _finish_sections(path, builders))

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import PROJECT_DIR
 from bot.clinic import Clinic, load_clinic
 from bot.content import ContentError, Page, parse_page
 from bot.terms import contains, words
@@ -21,7 +22,7 @@ from bot.topics import Passage, resolve, suggestions
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+DEFAULT_CONTENT_DIR = PROJECT_DIR / "content"
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,13 @@ from bot.safety import triage
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafetyRules(GraphComponent):
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> SafetyRules:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SafetyRules:
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:

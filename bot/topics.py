@@ -18,12 +18,24 @@ import yaml
 from bot.content import Block, ContentError, Page, Section
 
 TOPICS = (
-    "sessions", "safety", "pain", "recovery", "skin_after", "contraindications", "indications",
-    "body_areas", "results", "age_spots", "causes", "how_it_works", "consultation",
+    "sessions",
+    "safety",
+    "pain",
+    "recovery",
+    "skin_after",
+    "contraindications",
+    "indications",
+    "body_areas",
+    "results",
+    "age_spots",
+    "causes",
+    "how_it_works",
+    "consultation",
 )
 SELECTOR_KEYS = {"section", "question", "sentences", "paragraphs", "list"}
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’]?\s+")
+# A sentence ends at . ! ? or …, possibly followed by a closing quote (straight or typographic).
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"\u201d\u2019]?\s+")
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,9 @@ def _tidy(sentence: str) -> str:
     """Drop a quote mark left dangling when a quoted paragraph is cut into sentences."""
     sentence = sentence.strip()
     for opening, closing in (("“", "”"), ('"', '"')):
-        if sentence.count(opening) + sentence.count(closing) == 1 or (opening == closing and sentence.count(opening) % 2):
+        if sentence.count(opening) + sentence.count(closing) == 1 or (
+            opening == closing and sentence.count(opening) % 2
+        ):
             sentence = sentence.replace(opening, "").replace(closing, "")
     return sentence.strip()
 
@@ -71,29 +85,41 @@ def _line_of_key(raw: str, key: str) -> int:
 def load_mapping(path: Path) -> tuple[dict[str, dict], str]:
     """The raw topic mapping of one page, checked for shape but not resolved."""
     if not path.exists():
-        raise ContentError(path, 1, "the page has no topic mapping",
-                           f"create {path.name} beside the page (copy the shipped one)")
+        raise ContentError(
+            path, 1, "the page has no topic mapping", f"create {path.name} beside the page (copy the shipped one)"
+        )
     raw = path.read_text(encoding="utf-8")
     try:
         mapping = yaml.safe_load(raw) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise ContentError(path, mark.line + 1 if mark else 1, f"not valid YAML ({getattr(error, 'problem', error)})",
-                           "check the indentation and the quotes") from error
+        raise ContentError(
+            path,
+            mark.line + 1 if mark else 1,
+            f"not valid YAML ({getattr(error, 'problem', error)})",
+            "check the indentation and the quotes",
+        ) from error
     if not isinstance(mapping, dict):
         raise ContentError(path, 1, "the mapping must be 'topic:' entries", "copy the shipped file's layout")
     for topic, entry in mapping.items():
         line = _line_of_key(raw, str(topic))
         if topic not in TOPICS:
-            raise ContentError(path, line, f"'{topic}' is not a topic the assistant knows",
-                               f"use one of: {', '.join(TOPICS)}")
+            raise ContentError(
+                path, line, f"'{topic}' is not a topic the assistant knows", f"use one of: {', '.join(TOPICS)}"
+            )
         if not isinstance(entry, dict) or not isinstance(entry.get("from"), list) or not entry["from"]:
-            raise ContentError(path, line, f"topic '{topic}' has no 'from:' list", "add 'from:' with a '- section:' line")
+            raise ContentError(
+                path, line, f"topic '{topic}' has no 'from:' list", "add 'from:' with a '- section:' line"
+            )
         for selector in entry["from"]:
             unknown = set(selector) - SELECTOR_KEYS if isinstance(selector, dict) else {"?"}
             if unknown or "section" not in selector:
-                raise ContentError(path, line, f"topic '{topic}' has an entry without 'section:' or with unknown keys "
-                                   f"{sorted(unknown)}", f"use only: {', '.join(sorted(SELECTOR_KEYS))}")
+                raise ContentError(
+                    path,
+                    line,
+                    f"topic '{topic}' has an entry without 'section:' or with unknown keys {sorted(unknown)}",
+                    f"use only: {', '.join(sorted(SELECTOR_KEYS))}",
+                )
     return mapping, raw
 
 
@@ -120,16 +146,24 @@ def suggestions(page: Page) -> dict[str, str]:
 def _select(page: Page, selector: dict, path: Path, line: int, topic: str) -> tuple[Section, list[str], int]:
     section = page.section(str(selector["section"]))
     if section is None:
-        raise ContentError(path, line, f"topic '{topic}': the page has no heading '{selector['section']}'",
-                           f"fix the heading in {page.path.name} or the 'section:' here")
+        raise ContentError(
+            path,
+            line,
+            f"topic '{topic}': the page has no heading '{selector['section']}'",
+            f"fix the heading in {page.path.name} or the 'section:' here",
+        )
     blocks: tuple[Block, ...] = section.blocks
     first_line = section.line
     if selector.get("question"):
         wanted = str(selector["question"]).casefold()
         question = next((q for q in section.questions if q.text.casefold().startswith(wanted)), None)
         if question is None:
-            raise ContentError(path, line, f"topic '{topic}': no question starting '{selector['question']}' "
-                               f"under '{section.title}'", "fix the question on the page or the 'question:' here")
+            raise ContentError(
+                path,
+                line,
+                f"topic '{topic}': no question starting '{selector['question']}' under '{section.title}'",
+                "fix the question on the page or the 'question:' here",
+            )
         blocks, first_line = question.answer, question.answer[0].line
     # (line, position within the block, words): sorted, they give page order.
     units: list[tuple[int, int, str]] = []
@@ -138,13 +172,19 @@ def _select(page: Page, selector: dict, path: Path, line: int, topic: str) -> tu
         units.append((block.line, 0, block.text))
     for phrase in selector.get("sentences") or []:
         block = _find(blocks, phrase, path, line, topic, section)
-        position, sentence = next((n, s) for n, s in enumerate(sentences(block.text)) if phrase.casefold() in s.casefold())
+        position, sentence = next(
+            (n, s) for n, s in enumerate(sentences(block.text)) if phrase.casefold() in s.casefold()
+        )
         units.append((block.line, position, sentence))
     if selector.get("list"):
         lists = [block for block in blocks if block.kind == "list"]
         if not lists:
-            raise ContentError(path, line, f"topic '{topic}': '{section.title}' has no list",
-                               "restore the list on the page or remove 'list: true'")
+            raise ContentError(
+                path,
+                line,
+                f"topic '{topic}': '{section.title}' has no list",
+                "restore the list on the page or remove 'list: true'",
+            )
         units.extend((block.line, n, item) for block in lists for n, item in enumerate(block.items))
     if not units:
         units = [(block.line, n, text) for block in blocks for n, text in enumerate(block.items or (block.text,))]
@@ -156,5 +196,9 @@ def _find(blocks: tuple[Block, ...], phrase: str, path: Path, line: int, topic: 
     for block in blocks:
         if phrase.casefold() in block.text.casefold():
             return block
-    raise ContentError(path, line, f"topic '{topic}': no text under '{section.title}' contains '{phrase}'",
-                       "the page's wording changed: update the phrase here to words that are on the page")
+    raise ContentError(
+        path,
+        line,
+        f"topic '{topic}': no text under '{section.title}' contains '{phrase}'",
+        "the page's wording changed: update the phrase here to words that are on the page",
+    )

@@ -25,8 +25,10 @@ LOOKUPS = DATA_DIR / "nlu" / "lookups.yml"
 SYNONYMS = DATA_DIR / "nlu" / "synonyms.yml"
 # Which topic's passage lists the values of each entity.
 ENTITY_PASSAGES = {"condition": "indications", "body_area": "body_areas", "situation": "contraindications"}
-_ANNOTATED = re.compile(r'\[(?P<text>[^\]]+)\](?:\((?P<plain>\w+)\)|\{"entity":\s*"(?P<kind>\w+)"'
-                        r'(?:,\s*"value":\s*"(?P<value>[^"]+)")?\})')
+_ANNOTATED = re.compile(
+    r'\[(?P<text>[^\]]+)\](?:\((?P<plain>\w+)\)|\{"entity":\s*"(?P<kind>\w+)"'
+    r'(?:,\s*"value":\s*"(?P<value>[^"]+)")?\})'
+)
 
 
 def listed_conditions(content: Content) -> list[str]:
@@ -43,9 +45,11 @@ def listed_conditions(content: Content) -> list[str]:
 
 def lookup_yaml(content: Content) -> str:
     items = "\n".join(f"    - {name}" for name in listed_conditions(content))
-    return ('version: "3.1"\n\n# Generated from the pages\' lists of indications by `python -m bot lookups`.\n'
-            "# Do not edit: edit the page, then run that command and `make train`.\n"
-            f"nlu:\n- lookup: condition\n  examples: |\n{items}\n")
+    return (
+        'version: "3.1"\n\n# Generated from the pages\' lists of indications by `python -m bot lookups`.\n'
+        "# Do not edit: edit the page, then run that command and `make train`.\n"
+        f"nlu:\n- lookup: condition\n  examples: |\n{items}\n"
+    )
 
 
 def trained_values(data_dir: Path = DATA_DIR) -> dict[str, set[str]]:
@@ -83,20 +87,36 @@ def drift(content: Content, data_dir: Path = DATA_DIR) -> list[ContentError]:
                 continue
             for value in sorted(trained.get(kind, set()) & {t.casefold() for t in targets}):
                 if find_unit(passage, value) is None:
-                    warnings.append(ContentError(
-                        passage.page.path, passage.line,
-                        f"the training data treats '{value}' as a {kind.replace('_', ' ')}, but the "
-                        f"'{topic}' passage no longer names it, so visitors asking about it are told it isn't listed",
-                        "if that is intended, remove it from data/nlu/synonyms.yml and run make train"))
+                    warnings.append(
+                        ContentError(
+                            passage.page.path,
+                            passage.line,
+                            f"the training data treats '{value}' as a {kind.replace('_', ' ')}, but the "
+                            f"'{topic}' passage no longer names it, so visitors asking about it are told "
+                            "it isn't listed",
+                            "if that is intended, remove it from data/nlu/synonyms.yml and run make train",
+                        )
+                    )
         known = trained.get("condition", set()) | trained_words(data_dir).get("condition", set())
         for name in listed_conditions(content):
             if not any(contains(value, name) or contains(name, value) for value in known):
-                warnings.append(ContentError(
-                    procedure.page.path, procedure.passages["indications"].line,
-                    f"'{name}' is on the list but the model was never trained on it; it is answered by "
-                    "matching the page's words", "run `python -m bot lookups` and `make train` to teach the model"))
+                warnings.append(
+                    ContentError(
+                        procedure.page.path,
+                        procedure.passages["indications"].line,
+                        f"'{name}' is on the list but the model was never trained on it; it is answered by "
+                        "matching the page's words",
+                        "run `python -m bot lookups` and `make train` to teach the model",
+                    )
+                )
     lookups = data_dir / "nlu" / "lookups.yml"
     if lookups.exists() and lookups.read_text(encoding="utf-8") != lookup_yaml(content):
-        warnings.append(ContentError(lookups, 1, "the lookup table is out of date with the pages' lists",
-                                     "run `python -m bot lookups` and `make train`"))
+        warnings.append(
+            ContentError(
+                lookups,
+                1,
+                "the lookup table is out of date with the pages' lists",
+                "run `python -m bot lookups` and `make train`",
+            )
+        )
     return warnings

@@ -65,14 +65,18 @@ def main() -> None:
             elapsed = (time.perf_counter() - started) * 1000
             timings.setdefault(question["kind"], []).append(elapsed)
             timings.setdefault("all", []).append(elapsed)
-        memory = {name: resident_mb(process.pid) for name, process in zip(("action server", "rasa server"),
-                                                                          stack.processes, strict=True)}
+        memory = {
+            name: resident_mb(process.pid)
+            for name, process in zip(("action server", "rasa server"), stack.processes, strict=True)
+        }
 
     print(f"{len(questions)} questions over REST, one new conversation each (ms)\n")
     print(f"{'kind':<18}{'n':>5}{'p50':>9}{'p95':>9}{'mean':>9}")
     for kind, values in sorted(timings.items(), key=lambda item: item[0] != "all"):
-        print(f"{kind:<18}{len(values):>5}{percentile(values, 0.5):>9.0f}{percentile(values, 0.95):>9.0f}"
-              f"{statistics.mean(values):>9.0f}")
+        print(
+            f"{kind:<18}{len(values):>5}{percentile(values, 0.5):>9.0f}{percentile(values, 0.95):>9.0f}"
+            f"{statistics.mean(values):>9.0f}"
+        )
     print("\nresident memory after the run")
     for name, megabytes in memory.items():
         print(f"  {name:<15}{megabytes:>8.0f} MB")

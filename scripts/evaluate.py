@@ -64,13 +64,19 @@ async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
         parsed = await agent.parse_message(question["text"])
         ranking = [entry for entry in parsed.get("intent_ranking", []) if entry["name"] != FALLBACK]
         top, runner_up = ranking[0], (ranking[1] if len(ranking) > 1 else {"confidence": 0.0})
-        predictions.append(Prediction(
-            text=question["text"], kind=question["kind"], expected=question["intent"],
-            expected_entities=question.get("entities") or {},
-            top=top["name"], confidence=top["confidence"], margin=top["confidence"] - runner_up["confidence"],
-            entities={entity["entity"]: str(entity["value"]) for entity in parsed.get("entities", [])},
-            final=parsed["intent"]["name"],
-        ))
+        predictions.append(
+            Prediction(
+                text=question["text"],
+                kind=question["kind"],
+                expected=question["intent"],
+                expected_entities=question.get("entities") or {},
+                top=top["name"],
+                confidence=top["confidence"],
+                margin=top["confidence"] - runner_up["confidence"],
+                entities={entity["entity"]: str(entity["value"]) for entity in parsed.get("entities", [])},
+                final=parsed["intent"]["name"],
+            )
+        )
     return predictions
 
 
@@ -113,25 +119,33 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
     print(f"out-of-scope questions declined        {figures['out_of_scope_declined']:.1%}")
 
     confusions = Counter(
-        (p.expected, p.decided(threshold, ambiguity)) for p in predictions
-        if not correct(p, p.decided(threshold, ambiguity)))
+        (p.expected, p.decided(threshold, ambiguity))
+        for p in predictions
+        if not correct(p, p.decided(threshold, ambiguity))
+    )
     if verbose:
         print("\nevery miss (expected → decided, confidence): text")
         for p in predictions:
             if not correct(p, p.decided(threshold, ambiguity)):
-                print(f"  {p.expected} → {p.decided(threshold, ambiguity)} ({p.top} {p.confidence:.2f}) "
-                      f"{p.entities or ''}: {p.text}")
+                print(
+                    f"  {p.expected} → {p.decided(threshold, ambiguity)} ({p.top} {p.confidence:.2f}) "
+                    f"{p.entities or ''}: {p.text}"
+                )
     print("\nworst confusions (expected → decided: count)")
     for (expected, decided), count in confusions.most_common(10):
         examples = [p.text for p in predictions if (p.expected, p.decided(threshold, ambiguity)) == (expected, decided)]
         print(f"  {expected} → {decided}: {count}   e.g. {examples[0]!r}")
 
-    print("\nthreshold sweep (ambiguity 0.1): threshold, accuracy, confident wrong, out-of-scope declined, "
-          "in-scope fallback")
+    print(
+        "\nthreshold sweep (ambiguity 0.1): threshold, accuracy, confident wrong, out-of-scope declined, "
+        "in-scope fallback"
+    )
     for candidate in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
         row = scores(predictions, candidate, ambiguity)
-        print(f"  {candidate:.1f}  {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
-              f"{row['out_of_scope_declined']:6.1%}  {row['in_scope_fallback']:6.1%}")
+        print(
+            f"  {candidate:.1f}  {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
+            f"{row['out_of_scope_declined']:6.1%}  {row['in_scope_fallback']:6.1%}"
+        )
 
 
 def configured_thresholds() -> tuple[float, float]:

@@ -43,16 +43,23 @@ def live_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stack(live_content: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The real action server and Rasa server, on free ports, with a SQLite tracker store."""
     db = tmp_path_factory.mktemp("tracker") / "tracker.db"
-    servers = Stack(rasa_port=free_port(), action_port=free_port(), log_dir=ARTIFACTS / "logs",
-                    env={"CLINIC_CONTENT_DIR": str(live_content), "TRACKER_DB": str(db)})
+    servers = Stack(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        log_dir=ARTIFACTS / "logs",
+        env={"CLINIC_CONTENT_DIR": str(live_content), "TRACKER_DB": str(db)},
+    )
     with servers:
         yield servers
 
 
 def ask(stack: Stack, message: str, sender: str | None = None) -> list[dict]:
     """What the assistant replies over REST, as a list of messages."""
-    response = requests.post(f"{stack.url}/webhooks/rest/webhook",
-                             json={"sender": sender or uuid.uuid4().hex, "message": message}, timeout=60)
+    response = requests.post(
+        f"{stack.url}/webhooks/rest/webhook",
+        json={"sender": sender or uuid.uuid4().hex, "message": message},
+        timeout=60,
+    )
     response.raise_for_status()
     return response.json()
 

@@ -79,14 +79,15 @@ def test_several_pages_ask_which_one_then_answer_the_question(library):
     shutil.copy(library.content_dir / "procedures" / "laser-pigment-removal.md", second)
     text = second.read_text().replace("title: Laser removal of pigment spots", "title: Test tattoo fading")
     second.write_text(text)
-    shutil.copy(library.content_dir / "procedures" / "laser-pigment-removal.topics.yml",
-                second.with_name("laser-pigment-removal-copy.topics.yml"))
+    shutil.copy(
+        library.content_dir / "procedures" / "laser-pigment-removal.topics.yml",
+        second.with_name("laser-pigment-removal-copy.topics.yml"),
+    )
     messages, events = run(actions.ActionAnswerTopic(), tracker("how many sessions?", "sessions"))
     assert messages[0]["text"] == "Which procedure are you asking about?"
     assert len(messages[0]["buttons"]) == 2
     slots = {event["name"]: event["value"] for event in events}
-    chosen = tracker("/choose_procedure", "choose_procedure",
-                     slots={**slots, "procedure": "laser-pigment-removal"})
+    chosen = tracker("/choose_procedure", "choose_procedure", slots={**slots, "procedure": "laser-pigment-removal"})
     messages, _ = run(actions.ActionAnswerTopic(), chosen)
     assert "three to five sessions" in messages[0]["text"]
 

@@ -22,8 +22,10 @@ def test_topic_answer_is_the_passage_and_a_link_to_its_section(procedure):
     answer = answer_for("sessions", procedure, CLINIC)
     assert answer.text.startswith("The number of sessions depends on the degree of pigmentation")
     assert "three to five sessions are required." in answer.text  # the page's words, now with a full stop
-    assert answer.text.endswith("Read more: [What does the skin look like after the procedure?]"
-                                "(/procedures/laser-pigment-removal#what-does-the-skin-look-like-after-the-procedure)")
+    assert answer.text.endswith(
+        "Read more: [What does the skin look like after the procedure?]"
+        "(/procedures/laser-pigment-removal#what-does-the-skin-look-like-after-the-procedure)"
+    )
     assert "***" not in answer.text and "*" not in answer.text.split("Read more")[0]
 
 
@@ -35,22 +37,47 @@ def test_list_answers_are_bulleted_items(procedure):
 
 def test_links_use_the_clinics_site_when_set(procedure):
     clinic = Clinic(site_url="https://clinic.example/")
-    assert "(https://clinic.example/procedures/laser-pigment-removal#contraindications)" in \
-        answer_for("contraindications", procedure, clinic).text
+    assert (
+        "(https://clinic.example/procedures/laser-pigment-removal#contraindications)"
+        in answer_for("contraindications", procedure, clinic).text
+    )
 
 
-@pytest.mark.parametrize(("topic", "named", "first"), [
-    ("indications", [Named("condition", "melasma")], "Yes: melasma is one of the conditions this laser treatment is for."),
-    ("indications", [Named("condition", "freckles")], "Yes: freckles are among the conditions"),
-    ("indications", [Named("condition", "melasma", "pregnancy mask")], "Yes: pregnancy mask (melasma) is one of"),
-    ("indications", [Named("condition", "tattoo", "tattoo")], "The page doesn't list tattoo; ask the clinic or book a consultation"),
-    ("body_areas", [Named("body_area", "back of the hands", "hands")], "Yes, the back of the hands is one of the areas we treat."),
-    ("body_areas", [Named("body_area", "neck")], "Yes, the neck is one of the areas we treat."),
-    ("body_areas", [Named("body_area", "legs")], "The page doesn't name the legs among the areas treated"),
-    ("contraindications", [Named("situation", "lactation", "breastfeeding")],
-     "No: the page lists breastfeeding (lactation) among the contraindications, so laser treatment is not recommended."),
-    ("contraindications", [Named("situation", "diabetes")], "The page doesn't mention diabetes; whether the treatment suits you is for a dermatologist"),
-])
+@pytest.mark.parametrize(
+    ("topic", "named", "first"),
+    [
+        (
+            "indications",
+            [Named("condition", "melasma")],
+            "Yes: melasma is one of the conditions this laser treatment is for.",
+        ),
+        ("indications", [Named("condition", "freckles")], "Yes: freckles are among the conditions"),
+        ("indications", [Named("condition", "melasma", "pregnancy mask")], "Yes: pregnancy mask (melasma) is one of"),
+        (
+            "indications",
+            [Named("condition", "tattoo", "tattoo")],
+            "The page doesn't list tattoo; ask the clinic or book a consultation",
+        ),
+        (
+            "body_areas",
+            [Named("body_area", "back of the hands", "hands")],
+            "Yes, the back of the hands is one of the areas we treat.",
+        ),
+        ("body_areas", [Named("body_area", "neck")], "Yes, the neck is one of the areas we treat."),
+        ("body_areas", [Named("body_area", "legs")], "The page doesn't name the legs among the areas treated"),
+        (
+            "contraindications",
+            [Named("situation", "lactation", "breastfeeding")],
+            "No: the page lists breastfeeding (lactation) among the contraindications, "
+            "so laser treatment is not recommended.",
+        ),
+        (
+            "contraindications",
+            [Named("situation", "diabetes")],
+            "The page doesn't mention diabetes; whether the treatment suits you is for a dermatologist",
+        ),
+    ],
+)
 def test_verdict_comes_first_and_is_grounded_in_the_page(procedure, topic, named, first):
     text = verdict_for(topic, named, "", procedure, CLINIC).text
     assert text.startswith(first), text
@@ -65,14 +92,19 @@ def test_verdict_quotes_the_exact_words_it_rests_on(procedure):
 
 
 def test_question_without_a_named_thing_gets_the_plain_answer(procedure):
-    assert verdict_for("indications", [], "what do you treat?", procedure, CLINIC).text == \
-        answer_for("indications", procedure, CLINIC).text
+    assert (
+        verdict_for("indications", [], "what do you treat?", procedure, CLINIC).text
+        == answer_for("indications", procedure, CLINIC).text
+    )
 
 
 def test_verdicts_follow_the_page_not_the_code(content_copy):
     page = content_copy / "procedures" / "laser-pigment-removal.md"
-    page.write_text(page.read_text().replace("13. Stretch marks (striae) and scars.",
-                                             "13. Stretch marks (striae) and scars.\n14. Vascular lesions."))
+    page.write_text(
+        page.read_text().replace(
+            "13. Stretch marks (striae) and scars.", "13. Stretch marks (striae) and scars.\n14. Vascular lesions."
+        )
+    )
     procedure = next(iter(load_content(content_copy).procedures.values()))
     # Named by the visitor but never seen in training: found in the page's list all the same.
     text = verdict_for("indications", [], "do you remove vascular lesions?", procedure, CLINIC).text

@@ -35,8 +35,10 @@ def test_shipped_page_sections_have_titles_levels_anchors_and_lines():
 def test_bold_italic_lines_become_questions_with_their_answers():
     section = parse_page(PAGE).section("what-does-the-skin-look-like-after-the-procedure")
     questions = {q.text: q for q in section.questions}
-    assert set(questions) == {"How many treatments are needed to completely remove hyperpigmentation?",
-                              "How safe is it?"}
+    assert set(questions) == {
+        "How many treatments are needed to completely remove hyperpigmentation?",
+        "How safe is it?",
+    }
     sessions = questions["How many treatments are needed to completely remove hyperpigmentation?"]
     assert "three to five sessions" in sessions.answer[0].text
     assert "***" not in sessions.text
@@ -56,16 +58,19 @@ def test_inline_markup_is_stripped(tmp_path):
     assert page.sections[0].blocks[0].text == "Some bold and italic and a link."
 
 
-@pytest.mark.parametrize(("text", "line", "says"), [
-    ("", 1, "empty"),
-    ("# Just markdown\n\nNo header.\n", 1, "no front matter"),
-    ("---\n- a\n- list\n---\n# T\n\nx\n", 2, "front matter"),
-    ("---\ntitle: [unclosed\n---\n# T\n\nx\n", 2, "not valid YAML"),
-    ("---\ntitle: 42\n---\n# T\n\nx\n", 2, "'title' should be text"),
-    ("---\nhero_image: a.jpg\n---\n# T\n\nx\n", 1, "no 'title'"),
-    (GOOD_HEADER + "# T\n\nText.\n\n## Empty heading\n\n## Next\n\nMore.\n", 8, "'Empty heading' has no text"),
-    (GOOD_HEADER + "# T\n\nText.\n\n***A question with no answer?***\n", 8, "has no answer"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        ("", 1, "empty"),
+        ("# Just markdown\n\nNo header.\n", 1, "no front matter"),
+        ("---\n- a\n- list\n---\n# T\n\nx\n", 2, "front matter"),
+        ("---\ntitle: [unclosed\n---\n# T\n\nx\n", 2, "not valid YAML"),
+        ("---\ntitle: 42\n---\n# T\n\nx\n", 2, "'title' should be text"),
+        ("---\nhero_image: a.jpg\n---\n# T\n\nx\n", 1, "no 'title'"),
+        (GOOD_HEADER + "# T\n\nText.\n\n## Empty heading\n\n## Next\n\nMore.\n", 8, "'Empty heading' has no text"),
+        (GOOD_HEADER + "# T\n\nText.\n\n***A question with no answer?***\n", 8, "has no answer"),
+    ],
+)
 def test_bad_content_is_refused_with_file_and_line(tmp_path, text, line, says):
     path = write(tmp_path, text)
     with pytest.raises(ContentError) as caught:
@@ -82,6 +87,8 @@ def test_heading_with_only_subsections_is_fine(tmp_path):
 
 
 def test_slugs_match_site_generators():
-    assert slugify("What are age spots and the causes of their occurrence?") == \
-        "what-are-age-spots-and-the-causes-of-their-occurrence"
+    assert (
+        slugify("What are age spots and the causes of their occurrence?")
+        == "what-are-age-spots-and-the-causes-of-their-occurrence"
+    )
     assert slugify("Décolleté care") == "decollete-care"

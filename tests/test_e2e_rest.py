@@ -28,10 +28,12 @@ def test_each_topic_is_answered_from_its_passage(stack):
 
 def test_direct_verdicts_for_named_conditions_areas_and_situations(stack):
     assert reply_text(ask(stack, "can you remove melasma")).startswith(
-        "Yes: melasma is one of the conditions this laser treatment is for.")
+        "Yes: melasma is one of the conditions this laser treatment is for."
+    )
     assert reply_text(ask(stack, "I'm pregnant, can I do it?")).startswith("No: the page lists")
     assert reply_text(ask(stack, "do you treat hands?")).startswith(
-        "Yes, the back of the hands is one of the areas we treat.")
+        "Yes, the back of the hands is one of the areas we treat."
+    )
     assert reply_text(ask(stack, "can you remove a tattoo?")).startswith("The page doesn't list tattoo")
 
 

@@ -15,8 +15,11 @@ def test_shipped_lookup_table_matches_the_page(shipped):
 
 def test_a_new_list_item_is_flagged_until_the_model_is_retrained(content_copy, tmp_path):
     page = content_copy / "procedures" / "laser-pigment-removal.md"
-    page.write_text(page.read_text().replace("13. Stretch marks (striae) and scars.",
-                                             "13. Stretch marks (striae) and scars.\n14. Vascular lesions."))
+    page.write_text(
+        page.read_text().replace(
+            "13. Stretch marks (striae) and scars.", "13. Stretch marks (striae) and scars.\n14. Vascular lesions."
+        )
+    )
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     warnings = [str(w) for w in drift(load_content(content_copy), data)]
