@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import answers
 from bot.answers import Answer, Named
 from bot.library import Content, ContentLibrary, Procedure
+from bot.terms import bare_term
 from bot.topics import TOPICS
 
 LIBRARY = ContentLibrary()
@@ -32,11 +33,13 @@ def say(dispatcher: CollectingDispatcher, answer: Answer) -> None:
 def named_in(message: dict) -> list[Named]:
     """Conditions, areas and situations the NLU found, with the words the visitor typed."""
     text = message.get("text") or ""
-    return [
-        Named(entity["entity"], str(entity["value"]), text[entity.get("start", 0) : entity.get("end", 0)])
-        for entity in message.get("entities") or []
-        if entity.get("entity") in answers.ENTITY_TOPICS
-    ]
+    found = []
+    for entity in message.get("entities") or []:
+        value = bare_term(str(entity.get("value", "")))
+        # DIET now and then tags a stray short word ("can they go"); no real name is that short.
+        if entity.get("entity") in answers.ENTITY_TOPICS and len(value) > 2:
+            found.append(Named(entity["entity"], value, text[entity.get("start", 0) : entity.get("end", 0)]))
+    return found
 
 
 def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:

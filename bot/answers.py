@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.clinic import Clinic
 from bot.library import Procedure
-from bot.terms import contains, find_unit, is_plural, named_items
+from bot.terms import bare_term, contains, find_unit, is_plural, named_items
 from bot.topics import Passage
 
 # Which topic settles a question that names a condition, a body area or a situation.
@@ -29,7 +29,7 @@ class Named:
 
     @property
     def label(self) -> str:
-        typed = self.typed.strip().casefold()
+        typed = bare_term(self.typed).casefold()
         return f"{typed} ({self.value})" if typed and not contains(self.value, typed) else self.value
 
 

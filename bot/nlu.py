@@ -1,8 +1,9 @@
 """A Rasa NLU component that applies the fixed safety rules of :mod:`bot.safety`.
 
-It sits after the learned intent classifier and before the FallbackClassifier
-in ``config.yml``: when a rule fires, its intent wins with full confidence, so
-no model score can turn a complication into an FAQ answer.
+It is the last component of the pipeline in ``config.yml``: when a rule fires,
+its intent wins with full confidence over both the learned classifier and the
+FallbackClassifier, so no model score can turn a complication into an FAQ
+answer or into "the page doesn't cover that".
 """
 
 from __future__ import annotations

@@ -68,6 +68,12 @@ def named_items(passage: Passage, message: str) -> list[str]:
     return found
 
 
+def bare_term(term: str) -> str:
+    """A name without the words people put before it: "my hands" → "hands"."""
+    return re.sub(r"^(?:(?:my|your|the|a|an|our|his|her|their|these|those|this|that|some)\s+)+", "", term.strip(),
+                  flags=re.IGNORECASE)
+
+
 def is_plural(term: str) -> bool:
     """Whether to say "are" about ``term``: "freckles" yes, "back of the hands" no."""
     head = term.split(" of ")[0].strip().split()[-1] if term.strip() else term

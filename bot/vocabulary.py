@@ -17,7 +17,7 @@ import yaml
 
 from bot import PROJECT_DIR
 from bot.content import ContentError
-from bot.library import Content
+from bot.library import Content, Procedure
 from bot.terms import contains, find_unit, item_names
 
 DATA_DIR = PROJECT_DIR / "data"
@@ -35,11 +35,18 @@ def listed_conditions(content: Content) -> list[str]:
     """Every name a condition on any page's list of indications can be asked by."""
     names: list[str] = []
     for procedure in content.procedures.values():
-        passage = procedure.passages.get("indications")
-        for unit in passage.units if passage else ():
-            if unit.rstrip().endswith(":"):  # the list's lead-in line
-                continue
-            names += [name.casefold() for name in item_names(unit) if name.casefold() not in names]
+        names += [name for name in conditions_of(procedure) if name not in names]
+    return names
+
+
+def conditions_of(procedure: Procedure) -> list[str]:
+    """The names of the conditions on one page's list of indications."""
+    passage = procedure.passages.get("indications")
+    names: list[str] = []
+    for unit in passage.units if passage else ():
+        if unit.rstrip().endswith(":"):  # the list's lead-in line
+            continue
+        names += [name.casefold() for name in item_names(unit) if name.casefold() not in names]
     return names
 
 
@@ -76,29 +83,27 @@ def synonym_targets(path: Path = SYNONYMS) -> list[str]:
 
 
 def drift(content: Content, data_dir: Path = DATA_DIR) -> list[ContentError]:
-    """Warnings where the page's words and the trained vocabulary disagree."""
+    """Warnings where the pages' words and the trained vocabulary disagree."""
     warnings = []
     trained = trained_values(data_dir)
-    targets = set(synonym_targets(data_dir / "nlu" / "synonyms.yml"))
-    for procedure in content.procedures.values():
-        for kind, topic in ENTITY_PASSAGES.items():
-            passage = procedure.passages.get(topic)
-            if passage is None:
-                continue
-            for value in sorted(trained.get(kind, set()) & {t.casefold() for t in targets}):
-                if find_unit(passage, value) is None:
-                    warnings.append(
-                        ContentError(
-                            passage.page.path,
-                            passage.line,
-                            f"the training data treats '{value}' as a {kind.replace('_', ' ')}, but the "
-                            f"'{topic}' passage no longer names it, so visitors asking about it are told "
-                            "it isn't listed",
-                            "if that is intended, remove it from data/nlu/synonyms.yml and run make train",
-                        )
+    targets = {target.casefold() for target in synonym_targets(data_dir / "nlu" / "synonyms.yml")}
+    for kind, topic in ENTITY_PASSAGES.items():
+        passages = [p.passages[topic] for p in content.procedures.values() if topic in p.passages]
+        # With several pages a value need only be named on one of them.
+        for value in sorted(trained.get(kind, set()) & targets):
+            if passages and all(find_unit(passage, value) is None for passage in passages):
+                warnings.append(
+                    ContentError(
+                        passages[0].page.path,
+                        passages[0].line,
+                        f"the training data treats '{value}' as a {kind.replace('_', ' ')}, but no '{topic}' passage "
+                        "names it any more, so visitors asking about it are told it isn't listed",
+                        "if that is intended, remove it from data/nlu/synonyms.yml and run make train",
                     )
-        known = trained.get("condition", set()) | trained_words(data_dir).get("condition", set())
-        for name in listed_conditions(content):
+                )
+    known = trained.get("condition", set()) | trained_words(data_dir).get("condition", set())
+    for procedure in content.procedures.values():
+        for name in conditions_of(procedure):
             if not any(contains(value, name) or contains(name, value) for value in known):
                 warnings.append(
                     ContentError(

@@ -94,3 +94,12 @@ def test_several_pages_ask_which_one_then_answer_the_question(library):
 
 def test_shipped_content_dir_is_the_default():
     assert ContentLibrary().content_dir == CONTENT_DIR
+
+
+def test_stray_and_possessive_entity_words_are_cleaned(library):
+    entities = [
+        {"entity": "body_area", "value": "my hands", "start": 11, "end": 19},
+        {"entity": "condition", "value": "go", "start": 0, "end": 2},
+    ]
+    named = actions.named_in({"text": "can you do my hands", "entities": entities})
+    assert [(n.kind, n.value) for n in named] == [("body_area", "hands")]
