@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot check | ask | serve``."""
+"""The command line: ``python -m bot check | ask | report | lookups | serve``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import requests
 
 from bot.checks import check
-from bot.library import DEFAULT_CONTENT_DIR
+from bot.library import DEFAULT_CONTENT_DIR, load_content
+from bot.report import DEFAULT_BELOW, STAFF_PREVIEW_PREFIX, confidence, parse_since, positive_int, run_unanswered
 from bot.servers import serve
+from bot.vocabulary import LOOKUPS, lookup_yaml
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     ask_parser.add_argument("question")
     ask_parser.add_argument("--url", default="http://127.0.0.1:5005", help="the Rasa server (default: %(default)s)")
 
+    _add_report_parser(commands)
+
+    lookups_parser = commands.add_parser("lookups", help="regenerate data/nlu/lookups.yml from the pages' lists")
+    lookups_parser.add_argument("content_dir", nargs="?", type=Path, default=DEFAULT_CONTENT_DIR)
+
     serve_parser = commands.add_parser("serve", help="run the action server and the Rasa server until Ctrl-C")
     serve_parser.add_argument("--port", type=int, default=5005)
     serve_parser.add_argument("--actions-port", type=int, default=5055)
@@ -33,7 +40,37 @@ def main(argv: list[str] | None = None) -> int:
         return run_check(args.content_dir)
     if args.command == "ask":
         return run_ask(args.question, args.url)
+    if args.command == "lookups":
+        return write_lookups(args.content_dir)
+    if args.command == "report":
+        return run_unanswered(args.since, args.limit, args.below, args.format)
     return serve(args.port, args.actions_port)
+
+
+def _add_report_parser(commands: argparse._SubParsersAction) -> None:
+    report_parser = commands.add_parser("report", help="reports on what visitors asked")
+    reports = report_parser.add_subparsers(dest="report", required=True)
+    unanswered = reports.add_parser("unanswered", help="questions that fell back or were answered with low confidence")
+    unanswered.add_argument(
+        "--since", type=parse_since, default="7d", metavar="PERIOD", help="how far back: 12h, 7d, 2w (default: 7d)"
+    )
+    unanswered.add_argument("--limit", type=positive_int, default=20, metavar="N", help="groups to show (default: 20)")
+    unanswered.add_argument(
+        "--below",
+        type=confidence,
+        default=DEFAULT_BELOW,
+        metavar="CONFIDENCE",
+        help="count answers under this confidence as unsure (default: %(default)s)",
+    )
+    unanswered.add_argument(
+        "--format", choices=("text", "csv"), default="text", help="a table, or CSV for a spreadsheet (default: text)"
+    )
+
+
+def write_lookups(content_dir: Path) -> int:
+    LOOKUPS.write_text(lookup_yaml(load_content(content_dir)), encoding="utf-8")
+    print(f"Wrote {LOOKUPS}. Run `make train` so the model learns the new names.")
+    return 0
 
 
 def run_check(content_dir: Path) -> int:
@@ -49,10 +86,11 @@ def run_check(content_dir: Path) -> int:
 
 
 def run_ask(question: str, url: str) -> int:
-    sender = f"staff-preview-{uuid.uuid4().hex[:8]}"
+    sender = f"{STAFF_PREVIEW_PREFIX}{uuid.uuid4().hex[:8]}"
     try:
-        replies = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": question},
-                                timeout=30).json()
+        replies = requests.post(
+            f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": question}, timeout=30
+        ).json()
         events = requests.get(f"{url}/conversations/{sender}/tracker", timeout=30).json()["events"]
     except requests.RequestException as error:
         print(f"Cannot reach the assistant at {url} ({error}). Is it running? Start it with: make run")
@@ -65,6 +103,8 @@ def run_ask(question: str, url: str) -> int:
             print(f"  [{button['title']}]")
     metadata = next((event.get("metadata") or {} for event in said if (event.get("metadata") or {}).get("topic")), {})
     intent = parsed.get("intent") or {}
-    print(f"\nintent: {intent.get('name')}  confidence: {intent.get('confidence', 0):.2f}  "
-          f"topic: {metadata.get('topic') or '-'}  passage: {metadata.get('location') or '-'}")
+    print(
+        f"\nintent: {intent.get('name')}  confidence: {intent.get('confidence', 0):.2f}  "
+        f"topic: {metadata.get('topic') or '-'}  passage: {metadata.get('location') or '-'}"
+    )
     return 0

@@ -18,12 +18,27 @@ PAGE = CONTENT_DIR / "procedures" / "laser-pigment-removal.md"
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
 
 
+def copy_content(parent: Path) -> Path:
+    """A copy of the shipped content under ``parent``, for tests to edit freely."""
+    target = parent / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+def servers_for(content: Path, db: Path, log_dir: Path = ARTIFACTS / "logs") -> Stack:
+    """The real action server and Rasa server on free ports, answering from ``content``, storing in ``db``."""
+    return Stack(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        log_dir=log_dir,
+        env={"CLINIC_CONTENT_DIR": str(content), "TRACKER_DB": str(db)},
+    )
+
+
 @pytest.fixture
 def content_copy(tmp_path: Path) -> Path:
     """A copy of the shipped content that a test may edit freely."""
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT_DIR, target)
-    return target
+    return copy_content(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -34,22 +49,13 @@ def shipped():
 @pytest.fixture(scope="session")
 def live_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The content directory the running servers answer from (a copy the tests edit)."""
-    target = tmp_path_factory.mktemp("live") / "content"
-    shutil.copytree(CONTENT_DIR, target)
-    return target
+    return copy_content(tmp_path_factory.mktemp("live"))
 
 
 @pytest.fixture(scope="session")
 def stack(live_content: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The real action server and Rasa server, on free ports, with a SQLite tracker store."""
-    db = tmp_path_factory.mktemp("tracker") / "tracker.db"
-    servers = Stack(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        log_dir=ARTIFACTS / "logs",
-        env={"CLINIC_CONTENT_DIR": str(live_content), "TRACKER_DB": str(db)},
-    )
-    with servers:
+    with servers_for(live_content, tmp_path_factory.mktemp("tracker") / "tracker.db") as servers:
         yield servers
 
 

@@ -1,0 +1,97 @@
+"""``bot report unanswered`` on conversations built from Rasa's own events, and its error messages."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+
+from bot import PROJECT_DIR
+from bot.report import group, parse_since, similar, unanswered
+
+
+def turn(text: str, intent: str, confidence: float, action: str, at: float) -> list[Event]:
+    return [
+        UserUttered(text, {"name": intent, "confidence": confidence}, timestamp=at),
+        ActionExecuted(action, timestamp=at + 0.1),
+        ActionExecuted("action_listen", timestamp=at + 0.2),
+    ]
+
+
+def test_fallbacks_and_unsure_answers_are_reported_newest_first():
+    conversation = [
+        *turn("how much is it", "out_of_scope", 0.98, "action_honest_fallback", 100),
+        *turn("how many sessions?", "sessions", 0.99, "action_answer_topic", 200),
+        *turn("what about my tan", "nlu_fallback", 0.6, "action_honest_fallback", 300),
+        *turn("is the laser sore", "pain", 0.65, "action_answer_topic", 400),
+        *turn("too old to count", "out_of_scope", 0.9, "action_honest_fallback", 10),
+    ]
+    found = unanswered([conversation], since=50, below=0.7)
+    assert [(asked.text, asked.why) for asked in found] == [
+        ("is the laser sore", "low confidence (pain 0.65)"),
+        ("what about my tan", "fell back"),
+        ("how much is it", "fell back"),
+    ]
+
+
+def test_near_duplicates_are_merged_and_counted():
+    conversation = [
+        *turn("How much does it cost??", "out_of_scope", 0.9, "action_honest_fallback", 100),
+        *turn("the clinic, where is it?", "out_of_scope", 0.9, "action_honest_fallback", 200),
+        *turn("how much does it cost", "out_of_scope", 0.9, "action_honest_fallback", 300),
+        *turn("where is the clinic", "out_of_scope", 0.9, "action_honest_fallback", 400),
+    ]
+    groups = group(unanswered([conversation], since=0, below=0.7))
+    assert [(item.newest.text, len(item.messages), item.other_wordings()) for item in groups] == [
+        ("where is the clinic", 2, ["the clinic, where is it?"]),
+        ("how much does it cost", 2, []),
+    ]
+
+
+def test_different_questions_stay_apart():
+    assert not similar("how much does it cost", "how much does it hurt")
+
+
+@pytest.mark.parametrize(
+    ("text", "span"), [("12h", timedelta(hours=12)), ("7d", timedelta(days=7)), ("2w", timedelta(weeks=2))]
+)
+def test_since_takes_hours_days_and_weeks(text: str, span: timedelta):
+    assert parse_since(text) == span
+
+
+def test_since_rejects_other_periods():
+    with pytest.raises(argparse.ArgumentTypeError, match="12h, 7d or 2w"):
+        parse_since("3 months")
+
+
+def report(tracker_db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "report", "unanswered"],
+        cwd=PROJECT_DIR,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TRACKER_DB": str(tracker_db)},
+    )
+
+
+def test_a_missing_database_is_explained_without_a_traceback(tmp_path: Path):
+    result = report(tmp_path / "tracker.db")
+    assert result.returncode == 2
+    assert f"No conversations database at {tmp_path / 'tracker.db'}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "tracker.db").exists()
+
+
+def test_a_file_that_is_not_a_database_is_explained_without_a_traceback(tmp_path: Path):
+    (tmp_path / "tracker.db").write_text("these are notes, not conversations")
+    result = report(tmp_path / "tracker.db")
+    assert result.returncode == 2
+    assert "Cannot read the conversations in" in result.stderr and "file is not a database" in result.stderr
+    assert "Traceback" not in result.stderr
