@@ -10,9 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from bot.content import ContentError
+from bot.content import ContentError, line_of_key, load_yaml
 
 FIELDS = ("name", "phone", "email", "address", "opening_hours", "booking_url", "site_url")
 LABELS = {
@@ -53,18 +51,12 @@ def load_clinic(path: Path) -> Clinic:
     if not path.exists():
         return Clinic()
     raw = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(raw) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise ContentError(
-            path, mark.line + 1 if mark else 1, "not valid YAML", "check the indentation and the quotes"
-        ) from error
+    data = load_yaml(path, raw) or {}
     if not isinstance(data, dict):
         raise ContentError(path, 1, "the clinic file must be 'name: value' lines", "copy the shipped layout")
     values = {}
     for key, value in data.items():
-        line = _line_of(raw, str(key))
+        line = line_of_key(raw, str(key))
         if key not in FIELDS:
             raise ContentError(path, line, f"unknown field '{key}'", f"use one of: {', '.join(FIELDS)}")
         if value is None:
@@ -74,10 +66,5 @@ def load_clinic(path: Path) -> Clinic:
         values[key] = str(value).strip()
     for key in ("booking_url", "site_url"):
         if values.get(key) and not re.match(r"https?://", values[key]):
-            raise ContentError(path, _line_of(raw, key), f"'{key}' is not a web address", "start it with https://")
+            raise ContentError(path, line_of_key(raw, key), f"'{key}' is not a web address", "start it with https://")
     return Clinic(**values)
-
-
-def _line_of(raw: str, key: str) -> int:
-    match = re.search(rf"^{re.escape(key)}\s*:", raw, re.MULTILINE)
-    return raw[: match.start()].count("\n") + 1 if match else 1

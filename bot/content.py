@@ -209,6 +209,27 @@ def _body_offset(raw: str, body: str) -> int:
     return raw[: raw.find(body)].count("\n")
 
 
+def load_yaml(path: Path, text: str, what: str = "the file") -> object:
+    """Parse YAML, turning a syntax error into a ContentError at the line where the problem starts."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or error
+        raise ContentError(
+            path,
+            mark.line + 1 if mark else 1,
+            f"{what} is not valid YAML ({problem})",
+            "check the indentation and the quotes",
+        ) from error
+
+
+def line_of_key(raw: str, key: str) -> int:
+    """The line where a top-level ``key:`` is written, or 1."""
+    match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*:", raw, re.MULTILINE)
+    return raw[: match.start()].count("\n") + 1 if match else 1
+
+
 def _read_front_matter(path: Path, raw: str) -> tuple[dict, str]:
     """The page's metadata and markdown body; python-frontmatter finds where they split."""
     if not raw.strip():
@@ -219,18 +240,8 @@ def _read_front_matter(path: Path, raw: str) -> tuple[dict, str]:
             path, 1, "the page has no front matter", "start the file with '---', a 'title:' line and '---'"
         )
     header, body = handler.split(raw)
-    try:
-        metadata = yaml.safe_load(header)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
-        # The header starts right after the opening "---", on the file's first line.
-        line = mark.line + 1 if mark else 2
-        raise ContentError(
-            path,
-            line,
-            f"the front matter is not valid YAML ({getattr(error, 'problem', error)})",
-            "check the indentation and quotes between the '---' lines",
-        ) from error
+    # The header starts right after the opening "---", so its lines are the file's lines.
+    metadata = load_yaml(path, header, "the front matter")
     if not isinstance(metadata, dict):
         raise ContentError(
             path,
@@ -247,18 +258,13 @@ def _check_fields(path: Path, raw: str, meta: dict) -> None:
             raise ContentError(path, 1, f"the front matter has no '{name}'", f"add a '{name}:' line")
     for name, kind in {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.items():
         if name in meta and not isinstance(meta[name], kind):
-            line = _line_of(raw, rf"^\s*{name}\s*:") or 2
+            line = line_of_key(raw, name)
             raise ContentError(
                 path,
                 line,
                 f"'{name}' should be {'text' if kind is str else 'a list'}, not {type(meta[name]).__name__}",
                 f"write '{name}:' as {'plain text' if kind is str else 'a list of lines starting with -'}",
             )
-
-
-def _line_of(text: str, pattern: str) -> int:
-    match = re.search(pattern, text, re.MULTILINE)
-    return text[: match.start()].count("\n") + 1 if match else 0
 
 
 def _finish_sections(path: Path, builders: list[_SectionBuilder]) -> tuple[Section, ...]:

@@ -13,9 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from bot.content import Block, ContentError, Page, Section
+from bot.content import Block, ContentError, Page, Section, line_of_key, load_yaml
 
 TOPICS = (
     "sessions",
@@ -77,11 +75,6 @@ def mapping_path(page_path: Path) -> Path:
     return page_path.with_name(page_path.stem + ".topics.yml")
 
 
-def _line_of_key(raw: str, key: str) -> int:
-    match = re.search(rf"^{re.escape(key)}\s*:", raw, re.MULTILINE)
-    return raw[: match.start()].count("\n") + 1 if match else 1
-
-
 def load_mapping(path: Path) -> tuple[dict[str, dict], str]:
     """The raw topic mapping of one page, checked for shape but not resolved."""
     if not path.exists():
@@ -89,20 +82,11 @@ def load_mapping(path: Path) -> tuple[dict[str, dict], str]:
             path, 1, "the page has no topic mapping", f"create {path.name} beside the page (copy the shipped one)"
         )
     raw = path.read_text(encoding="utf-8")
-    try:
-        mapping = yaml.safe_load(raw) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise ContentError(
-            path,
-            mark.line + 1 if mark else 1,
-            f"not valid YAML ({getattr(error, 'problem', error)})",
-            "check the indentation and the quotes",
-        ) from error
+    mapping = load_yaml(path, raw) or {}
     if not isinstance(mapping, dict):
         raise ContentError(path, 1, "the mapping must be 'topic:' entries", "copy the shipped file's layout")
     for topic, entry in mapping.items():
-        line = _line_of_key(raw, str(topic))
+        line = line_of_key(raw, str(topic))
         if topic not in TOPICS:
             raise ContentError(
                 path, line, f"'{topic}' is not a topic the assistant knows", f"use one of: {', '.join(TOPICS)}"
@@ -129,7 +113,7 @@ def resolve(page: Page) -> dict[str, Passage]:
     mapping, raw = load_mapping(path)
     passages = {}
     for topic, entry in mapping.items():
-        line = _line_of_key(raw, topic)
+        line = line_of_key(raw, topic)
         parts = [_select(page, selector, path, line, topic) for selector in entry["from"]]
         units = tuple(dict.fromkeys(unit for _, unit_list, _ in parts for unit in unit_list))
         section, _, first_line = parts[0]
