@@ -20,6 +20,9 @@ from bot.terms import bare_term
 from bot.topics import TOPICS
 
 LIBRARY = ContentLibrary()
+# Load now, so that content which is broken from the start stops the action
+# server at start-up with file:line, instead of failing a visitor's question.
+LIBRARY.current()
 
 Domain = dict[str, Any]
 

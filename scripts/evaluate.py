@@ -41,11 +41,12 @@ class Prediction:
     margin: float  # top confidence minus the runner-up's
     entities: dict
     final: str  # what the pipeline decided, rules and fallback included
+    rule: str | None  # what the fixed safety rules decided, if anything
 
     def decided(self, threshold: float, ambiguity: float) -> str:
         """The intent the pipeline would pick with these FallbackClassifier settings."""
-        if self.final not in (self.top, FALLBACK):  # a fixed safety rule overrode the model
-            return self.final
+        if self.rule:  # the safety rules run last and override the model and the fallback
+            return self.rule
         if self.confidence < threshold or self.margin < ambiguity:
             return FALLBACK
         return self.top
@@ -57,6 +58,8 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
 
 async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
     from rasa.core.agent import Agent
+
+    from bot.safety import triage
 
     agent = Agent.load(str(model))
     predictions = []
@@ -75,6 +78,7 @@ async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
                 margin=top["confidence"] - runner_up["confidence"],
                 entities={entity["entity"]: str(entity["value"]) for entity in parsed.get("entities", [])},
                 final=parsed["intent"]["name"],
+                rule=triage(question["text"]),
             )
         )
     return predictions
@@ -141,11 +145,17 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
         "in-scope fallback"
     )
     for candidate in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
-        row = scores(predictions, candidate, ambiguity)
-        print(
-            f"  {candidate:.1f}  {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
-            f"{row['out_of_scope_declined']:6.1%}  {row['in_scope_fallback']:6.1%}"
-        )
+        print_row(f"{candidate:.1f}", scores(predictions, candidate, ambiguity))
+    print(f"\nambiguity sweep (threshold {threshold}): ambiguity, same columns")
+    for candidate in (0.0, 0.05, 0.1, 0.2, 0.3):
+        print_row(f"{candidate:.2f}", scores(predictions, threshold, candidate))
+
+
+def print_row(setting: str, row: dict[str, float]) -> None:
+    print(
+        f"  {setting:<5} {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
+        f"{row['out_of_scope_declined']:6.1%}  {row['in_scope_fallback']:6.1%}"
+    )
 
 
 def configured_thresholds() -> tuple[float, float]:
