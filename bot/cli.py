@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from bot.channels.registration import add_telegram_webhook_parser, run_telegram_webhook
 from bot.checks import check
 from bot.library import DEFAULT_CONTENT_DIR, load_content
 from bot.report import DEFAULT_BELOW, STAFF_PREVIEW_PREFIX, confidence, parse_since, positive_int, run_unanswered
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     lookups_parser = commands.add_parser("lookups", help="regenerate data/nlu/lookups.yml from the pages' lists")
     lookups_parser.add_argument("content_dir", nargs="?", type=Path, default=DEFAULT_CONTENT_DIR)
 
+    add_telegram_webhook_parser(commands)
+
     serve_parser = commands.add_parser("serve", help="run the action server and the Rasa server until Ctrl-C")
     serve_parser.add_argument("--port", type=int, default=5005)
     serve_parser.add_argument("--actions-port", type=int, default=5055)
@@ -44,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return write_lookups(args.content_dir)
     if args.command == "report":
         return run_unanswered(args.since, args.limit, args.below, args.format)
+    if args.command == "telegram-webhook":
+        return run_telegram_webhook(args)
     return serve(args.port, args.actions_port)
 
 

@@ -1,0 +1,144 @@
+"""Sending replies to a messenger's API without ever making Rasa wait for it.
+
+Rasa saves a conversation only after every reply has been handed to the output
+channel, and a failing send would lose the whole turn. So the output channel
+only shapes each reply into API calls and queues them; an outbox sends them in
+the background, in order for each chat, and logs what fails. Queued replies
+live in memory: a restart drops those not yet sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from rasa.core.channels.channel import OutputChannel
+
+logger = logging.getLogger(__name__)
+
+# Long enough for a slow but working API; short enough that a dead one does not queue replies for minutes.
+API_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    method: str  # the path under the API's base URL: "sendMessage", "me/messages"
+    payload: dict[str, Any]
+
+
+class ApiError(Exception):
+    pass
+
+
+class Background:
+    """Runs work after a webhook has answered; keeps each task referenced until it ends and logs its failure."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self._tasks: set[asyncio.Task] = set()
+
+    def run(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            logger.error("%s: a background task failed", self.channel, exc_info=task.exception())
+
+
+class JsonApi:
+    """POSTs JSON to a messenger's API with a time limit; its errors never contain the secret."""
+
+    def __init__(self, base_url: str, secret: str, params: Mapping[str, str] | None = None,
+                 timeout: float = API_TIMEOUT_SECONDS) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._secret = secret
+        self._params = dict(params or {})
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        # Created on first use, inside the server's event loop (upstream's Telegram session outlived its loop).
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            async with self._session.post(f"{self.base_url}/{method}", json=payload, params=self._params) as reply:
+                status, body = reply.status, await reply.text()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise ApiError(self._redact(f"{method}: {type(error).__name__} {error}")) from None
+        if status >= 300:
+            raise ApiError(self._redact(f"{method}: HTTP {status} {body[:300]}"))
+        try:
+            return json.loads(body)
+        except ValueError:
+            return {}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, "<secret>") if self._secret else text
+
+
+class Outbox:
+    """Sends each chat's API calls in order, in the background; a failure is logged, never raised."""
+
+    def __init__(self, api: JsonApi, channel: str) -> None:
+        self.api = api
+        self.channel = channel
+        self._background = Background(channel)
+        self._last: dict[str, asyncio.Task] = {}
+
+    def post(self, recipient: str, calls: Sequence[ApiCall]) -> None:
+        if not calls:
+            return
+        task = self._background.run(self._deliver(self._last.get(recipient), recipient, calls))
+        self._last[recipient] = task
+        task.add_done_callback(lambda done: self._forget(recipient, done))
+
+    async def _deliver(self, previous: asyncio.Task | None, recipient: str, calls: Sequence[ApiCall]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        for number, call in enumerate(calls, 1):
+            try:
+                await self.api.post(call.method, call.payload)
+            except ApiError as error:
+                # The rest of this reply would read out of context without its start, so it is dropped too.
+                logger.warning("%s: could not deliver to %s (part %d of %d): %s", self.channel, recipient,
+                               number, len(calls), error)
+                return
+
+    def _forget(self, recipient: str, task: asyncio.Task) -> None:
+        if self._last.get(recipient) is task:
+            del self._last[recipient]
+
+
+class QueuedOutput(OutputChannel):
+    """An output channel that shapes each reply into API calls and queues them in an outbox."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        super().__init__()
+        self.outbox = outbox
+
+    def calls_for(self, recipient_id: str, text: str, buttons: list[dict[str, Any]]) -> list[ApiCall]:
+        raise NotImplementedError
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.outbox.post(recipient_id, self.calls_for(recipient_id, text, []))
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        self.outbox.post(recipient_id, self.calls_for(recipient_id, text, buttons))
+
+    async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]],
+                                 **kwargs: Any) -> None:
+        self.outbox.post(recipient_id, self.calls_for(recipient_id, text, quick_replies))
