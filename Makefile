@@ -9,10 +9,11 @@ RASA := $(VENV)/bin/rasa
 PYTHON310 ?= $(shell python3.10 -c 'import sys; print(sys.executable)' 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 MODEL_STAMP := models/.trained
+NODE_STAMP := node_modules/.installed
 
 .PHONY: setup train run test unit e2e browser stories check evaluate benchmark lint clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(NODE_STAMP)
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install python3.10 (Rasa 3.6 needs it)"; exit 1; }
@@ -22,6 +23,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# The widget's socket.io client and the browser tests' axe-core, exactly as package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 18+ (the chat widget's socket.io client comes from npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
+
 # Retrain only when the training data, the pipeline or the domain changed.
 train: $(MODEL_STAMP)
 
@@ -29,7 +36,7 @@ $(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
 	$(RASA) train --fixed-model-name faq --out models
 	touch $@
 
-run: setup train
+run: setup train check
 	$(PY) -m bot serve
 
 check: setup
@@ -40,10 +47,14 @@ lint: setup
 
 stories: setup train
 	$(RASA) data validate
-	$(RASA) test core --stories tests/test_stories.yml --model models --out results/stories --fail-on-prediction-errors
+	$(RASA) test core --stories tests/test_stories.yml --model models --out results/stories --e2e --fail-on-prediction-errors
 
 test: setup train check lint stories
 	$(PY) -m pytest
+
+# The chat widget in headless Chromium against the real servers (the `test` target runs these too).
+browser: setup train
+	$(PY) -m pytest tests/test_widget.py
 
 evaluate: setup train
 	$(PY) scripts/evaluate.py
