@@ -112,4 +112,9 @@ def run_ask(question: str, url: str) -> int:
         f"\nintent: {intent.get('name')}  confidence: {intent.get('confidence', 0):.2f}  "
         f"topic: {metadata.get('topic') or '-'}  passage: {metadata.get('location') or '-'}"
     )
+    if intent.get("name") == "nlu_fallback":
+        # The fallback's own confidence is just the threshold; staff want the model's best guess.
+        guess = next((entry for entry in parsed.get("intent_ranking", []) if entry["name"] != "nlu_fallback"), None)
+        if guess:
+            print(f"(unsure: the model's best guess was {guess['name']} at {guess['confidence']:.2f})")
     return 0
