@@ -1,4 +1,4 @@
-"""Starting and stopping the real action server and Rasa server together.
+"""Starting and stopping the real action server, Rasa server and demo website together.
 
 ``make run`` and the end-to-end tests use the same code, so what is tested is
 what a clinic runs: the same commands, ports chosen by the caller, the same
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import requests
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bot import PROJECT_DIR
+
 BIN = Path(sys.executable).parent
 
 
@@ -50,7 +51,7 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float, ready: st
 
 @dataclass
 class Stack:
-    """The action server and the Rasa server, started as child processes."""
+    """The action server, the Rasa server and (given ``site_port``) the demo website, as child processes."""
 
     rasa_port: int = 5005
     action_port: int = 5055
@@ -59,53 +60,90 @@ class Stack:
     credentials: Path = PROJECT_DIR / "credentials.yml"
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    site_port: int | None = None
     processes: list[subprocess.Popen] = field(default_factory=list)
+    _by_name: dict[str, subprocess.Popen] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def site_url(self) -> str:
+        if self.site_port is None:
+            raise ValueError("this stack serves no website: give it a site_port")
+        return f"http://{self.host}:{self.site_port}"
 
     def environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
         env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{self.action_port}/webhook")
         env.setdefault("TRACKER_DB", str(PROJECT_DIR / "tracker.db"))
         env.setdefault("PYTHONPATH", str(PROJECT_DIR))
+        if self.site_port is not None:
+            # The widget on the demo site may talk to this Rasa server, whichever loopback name the browser uses.
+            hosts = dict.fromkeys([self.host, "127.0.0.1", "localhost"])
+            env.setdefault("WIDGET_ALLOWED_ORIGINS", ",".join(f"http://{host}:{self.site_port}" for host in hosts))
         return env
 
     def start(self, timeout: float = 180) -> Stack:
         env = self.environment()
-        actions = self._spawn("actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port),
-                                          "--actions", "actions"], env)
+        actions = self._spawn(
+            "actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"], env
+        )
         wait_until_up(f"http://127.0.0.1:{self.action_port}/health", actions, timeout)
-        rasa = self._spawn("rasa", [BIN / "rasa", "run", "--enable-api", "--interface", self.host,
-                                    "--port", str(self.rasa_port), "--model", str(self.model),
-                                    "--endpoints", str(PROJECT_DIR / "endpoints.yml"),
-                                    "--credentials", str(self.credentials), "--cors", "*"], env)
-        wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file")
+        self._start_rasa(env, timeout)
+        if self.site_port is not None:
+            website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
+            site = self._spawn("site", [*website, "--rasa-url", self.url], env)
+            wait_until_up(f"{self.site_url}/", site, timeout)
         return self
+
+    def restart_rasa(self, timeout: float = 180) -> None:
+        """Stop the Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
+        rasa = self._by_name["rasa"]
+        self._terminate([rasa])
+        self.processes.remove(rasa)
+        self._start_rasa(self.environment(), timeout)
+
+    def _start_rasa(self, env: dict[str, str], timeout: float) -> None:
+        server = [BIN / "rasa", "run", "--enable-api", "--interface", self.host, "--port", str(self.rasa_port)]
+        files = ["--endpoints", PROJECT_DIR / "endpoints.yml", "--credentials", self.credentials]
+        rasa = self._spawn("rasa", [*server, "--model", self.model, *files, "--cors", "*"], env)
+        wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file")
 
     def _spawn(self, name: str, command: list, env: dict[str, str]) -> subprocess.Popen:
         output = None
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen([str(part) for part in command], cwd=PROJECT_DIR, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT if output else None,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            [str(part) for part in command],
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
         self.processes.append(process)
+        self._by_name[name] = process
         return process
 
-    def stop(self) -> None:
-        for process in reversed(self.processes):
+    @staticmethod
+    def _terminate(processes: list[subprocess.Popen]) -> None:
+        for process in processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(self.processes):
+        for process in processes:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+    def stop(self) -> None:
+        self._terminate(list(reversed(self.processes)))
         self.processes.clear()
+        self._by_name.clear()
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -114,17 +152,24 @@ class Stack:
         self.stop()
 
 
-def serve(rasa_port: int = 5005, action_port: int = 5055) -> int:
-    """Run both servers in the foreground until Ctrl-C (``make run``)."""
-    stack = Stack(rasa_port=rasa_port, action_port=action_port)
-    print(f"Starting the action server (:{action_port}) and the Rasa server (:{rasa_port}); this takes ~30 s…",
-          flush=True)
+def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000) -> int:
+    """Run the servers and the demo website in the foreground until Ctrl-C (``make run``)."""
+    stack = Stack(rasa_port=rasa_port, action_port=action_port, site_port=site_port)
+    print(
+        f"Starting the action server (:{action_port}), the Rasa server (:{rasa_port}) and the demo website "
+        f"(:{site_port}); this takes ~30 s…",
+        flush=True,
+    )
     try:
         stack.start()
-        print(f"\nThe assistant is ready.\n  REST:  curl -s {stack.url}/webhooks/rest/webhook "
-              "-d '{\"sender\":\"me\",\"message\":\"how many sessions do I need?\"}'\n"
-              "  Staff preview:  .venv/bin/python -m bot ask \"does it hurt?\"\n"
-              "Press Ctrl-C to stop both servers.", flush=True)
+        print(
+            f"\nThe assistant is ready.\n  Website with the chat widget:  {stack.site_url}/\n"
+            f"  REST:  curl -s {stack.url}/webhooks/rest/webhook "
+            '-d \'{"sender":"me","message":"how many sessions do I need?"}\'\n'
+            '  Staff preview:  .venv/bin/python -m bot ask "does it hurt?"\n'
+            "Press Ctrl-C to stop everything.",
+            flush=True,
+        )
         while all(process.poll() is None for process in stack.processes):
             time.sleep(1)
         print("A server stopped unexpectedly; shutting down.", file=sys.stderr)

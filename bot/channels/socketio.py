@@ -9,8 +9,9 @@ the rest of upstream's channel.
 
 It also narrows what upstream leaves open, because the widget faces the public web:
 
-* Only the origins listed in ``WIDGET_ALLOWED_ORIGINS`` may open a socket from a
-  browser (upstream accepts every origin).
+* Only pages from the origins listed in ``WIDGET_ALLOWED_ORIGINS`` may connect
+  (upstream accepts every origin). Clients that send no Origin header, i.e. not
+  browsers, are let through, as engine.io itself does.
 * Session ids have the form this channel issues (a uuid4 in hex). The id
   becomes the tracker's sender id, and the tracker store is shared with the
   other channels, so an arbitrary id could write into, say, a Telegram chat's
@@ -39,11 +40,15 @@ ALLOWED_ORIGINS_VARIABLE = "WIDGET_ALLOWED_ORIGINS"
 LOCAL_DEMO_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 
+# A python-socketio event handler: called with the socket id and the event's arguments.
+Handler = Callable[..., Awaitable[Any]]
+
 
 def allowed_origins(environ: Mapping[str, str] = os.environ) -> list[str]:
     """The origins from ``WIDGET_ALLOWED_ORIGINS`` (comma- or space-separated), else the local demo's."""
-    configured = [origin.rstrip("/") for origin in re.split(r"[,\s]+", environ.get(ALLOWED_ORIGINS_VARIABLE, ""))
-                  if origin]
+    configured = [
+        origin.rstrip("/") for origin in re.split(r"[,\s]+", environ.get(ALLOWED_ORIGINS_VARIABLE, "")) if origin
+    ]
     if "*" in configured:
         logger.warning("%s allows every origin: any website can embed this assistant.", ALLOWED_ORIGINS_VARIABLE)
     return configured or list(LOCAL_DEMO_ORIGINS)
@@ -60,15 +65,27 @@ class SocketIOInput(UpstreamSocketIOInput):
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None, "upstream's blueprint() creates the socket.io server"
-        # engine.io reads this on every request; upstream passes [], which turns origin checks off.
-        sio.eio.cors_allowed_origins = allowed_origins()
         namespace = self.namespace or "/"
-        upstream_handle_message = sio.handlers[namespace][self.user_message_evt]
+        upstream = sio.handlers[namespace]
+        sio.on("connect", self._origin_guard(allowed_origins(), upstream["connect"]), namespace=namespace)
         sio.on("session_request", self._session_request_handler(sio), namespace=namespace)
-        sio.on(self.user_message_evt, self._message_guard(sio, upstream_handle_message), namespace=namespace)
+        sio.on(self.user_message_evt, self._message_guard(sio, upstream[self.user_message_evt]), namespace=namespace)
         return blueprint
 
-    def _session_request_handler(self, sio: AsyncServer) -> Callable[[str, Any], Awaitable[None]]:
+    @staticmethod
+    def _origin_guard(origins: list[str], connect: Handler) -> Handler:
+        # Checked here rather than by engine.io's cors_allowed_origins: engine.io would then also send CORS
+        # headers, and Rasa's own `--cors` adds a second Access-Control-Allow-Origin that browsers reject.
+        async def connect_from_allowed_origin(sid: str, environ: dict, auth: Any = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            if origin and "*" not in origins and origin not in origins:
+                logger.info("Refused a widget connection from %s (not in %s).", origin, ALLOWED_ORIGINS_VARIABLE)
+                return False
+            return await connect(sid, environ, auth)
+
+        return connect_from_allowed_origin
+
+    def _session_request_handler(self, sio: AsyncServer) -> Handler:
         async def session_request(sid: str, data: Any) -> None:
             requested = data.get("session_id") if isinstance(data, dict) else None
             session_id = requested if is_issued_session_id(requested) else uuid.uuid4().hex
@@ -79,8 +96,7 @@ class SocketIOInput(UpstreamSocketIOInput):
 
         return session_request
 
-    def _message_guard(self, sio: AsyncServer,
-                       handle_message: Callable[[str, Any], Awaitable[None]]) -> Callable[[str, Any], Awaitable[None]]:
+    def _message_guard(self, sio: AsyncServer, handle_message: Handler) -> Handler:
         async def guarded_handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 return
