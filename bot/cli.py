@@ -34,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
 
     add_telegram_webhook_parser(commands)
 
-    serve_parser = commands.add_parser("serve", help="run the action server and the Rasa server until Ctrl-C")
+    serve_parser = commands.add_parser(
+        "serve", help="run the action server, the Rasa server and the demo site until Ctrl-C"
+    )
     serve_parser.add_argument("--port", type=int, default=5005)
     serve_parser.add_argument("--actions-port", type=int, default=5055)
+    serve_parser.add_argument("--site-port", type=int, default=8000, help="the demo website with the chat widget")
 
     args = parser.parse_args(argv)
     if args.command == "check":
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_unanswered(args.since, args.limit, args.below, args.format)
     if args.command == "telegram-webhook":
         return run_telegram_webhook(args)
-    return serve(args.port, args.actions_port)
+    return serve(args.port, args.actions_port, args.site_port)
 
 
 def _add_report_parser(commands: argparse._SubParsersAction) -> None:
