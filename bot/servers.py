@@ -152,9 +152,25 @@ class Stack:
         self.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and `kill` both stop the servers cleanly.
+
+    Set explicitly because a shell that starts us in the background makes us
+    inherit an *ignored* SIGINT, and SIGTERM would otherwise end this process
+    without stopping the servers it started.
+    """
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000) -> int:
     """Run the servers and the demo website in the foreground until Ctrl-C (``make run``)."""
     stack = Stack(rasa_port=rasa_port, action_port=action_port, site_port=site_port)
+    _stop_on_signals()
     print(
         f"Starting the action server (:{action_port}), the Rasa server (:{rasa_port}) and the demo website "
         f"(:{site_port}); this takes ~30 s…",
