@@ -40,9 +40,6 @@ class Answer:
     buttons: list[dict] = field(default_factory=list)
     location: str = ""  # file:line of the passage quoted, for staff previews
 
-    def as_message(self) -> dict:
-        return {"text": self.text, "buttons": self.buttons}
-
 
 def sentence(text: str) -> str:
     """The page's words as a sentence: capitalised and with a full stop."""

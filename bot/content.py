@@ -91,9 +91,6 @@ class Page:
                 return section
         return None
 
-    def lists(self) -> list[Block]:
-        return [block for section in self.sections for block in section.all_blocks() if block.kind == "list"]
-
 
 def slugify(text: str) -> str:
     """A heading's anchor, the way static site generators make it."""
