@@ -18,7 +18,7 @@ from bot import PROJECT_DIR
 from bot.clinic import Clinic, load_clinic
 from bot.content import ContentError, Page, parse_page
 from bot.terms import contains, words
-from bot.topics import Passage, resolve, suggestions
+from bot.topics import Passage, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ class Procedure:
     """One procedure page with its resolved topic passages."""
 
     page: Page
-    passages: dict[str, Passage]
-    suggestions: dict[str, str]
+    passages: dict[str, Passage]  # in the mapping's order, which is the order suggestions are offered in
 
     @property
     def slug(self) -> str:
@@ -40,6 +39,10 @@ class Procedure:
     @property
     def title(self) -> str:
         return self.page.title
+
+    @property
+    def suggestions(self) -> dict[str, str]:
+        return {topic: passage.suggestion for topic, passage in self.passages.items()}
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _load(content_dir: Path) -> Content:
     procedures = {}
     for path in page_files(content_dir):
         page = parse_page(path)
-        procedures[page.slug] = Procedure(page, resolve(page), suggestions(page))
+        procedures[page.slug] = Procedure(page, resolve(page))
     return Content(procedures, load_clinic(content_dir / "clinic.yml"))
 
 

@@ -45,6 +45,7 @@ class Passage:
     section: Section
     units: tuple[str, ...]  # sentences, paragraphs or list items, in page order
     line: int
+    suggestion: str  # the question offered as a button for this topic
 
     @property
     def text(self) -> str:
@@ -117,14 +118,9 @@ def resolve(page: Page) -> dict[str, Passage]:
         parts = [_select(page, selector, path, line, topic) for selector in entry["from"]]
         units = tuple(dict.fromkeys(unit for _, unit_list, _ in parts for unit in unit_list))
         section, _, first_line = parts[0]
-        passages[topic] = Passage(topic, page, section, units, first_line)
+        suggestion = str(entry.get("suggest") or topic.replace("_", " "))
+        passages[topic] = Passage(topic, page, section, units, first_line, suggestion)
     return passages
-
-
-def suggestions(page: Page) -> dict[str, str]:
-    """Topic → the question offered as a button for it, in the mapping's order."""
-    mapping, _ = load_mapping(mapping_path(page.path))
-    return {topic: entry.get("suggest") or topic.replace("_", " ") for topic, entry in mapping.items()}
 
 
 def _select(page: Page, selector: dict, path: Path, line: int, topic: str) -> tuple[Section, list[str], int]:
