@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -20,10 +19,8 @@ from pathlib import Path
 import requests
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR))
-
-from bot.servers import Stack, free_port  # noqa: E402
+from bot import PROJECT_DIR
+from bot.servers import Stack, free_port
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -16,9 +16,15 @@ import logging
 import os
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
+
+from bot.answers import Named, verdict_for
+from bot.library import Content, load_content
+from bot.safety import triage
+from bot.topics import TOPICS
 
 # Quiet TensorFlow and Rasa before they are imported: the figures are the output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -59,8 +65,6 @@ def load_questions(path: Path = QUESTIONS) -> list[dict]:
 async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
     from rasa.core.agent import Agent
 
-    from bot.safety import triage
-
     agent = Agent.load(str(model))
     predictions = []
     for question in questions:
@@ -82,6 +86,21 @@ async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
             )
         )
     return predictions
+
+
+@cache
+def shipped_content() -> Content:
+    return load_content(PROJECT_DIR / "content")
+
+
+def first_sentence(prediction: Prediction, intent: str, entities: dict[str, str]) -> str:
+    """The opening sentence the assistant would reply with, from the shipped page."""
+    if intent not in TOPICS:
+        return intent  # a fallback or an escalation: no verdict at all
+    content = shipped_content()
+    procedure = next(iter(content.procedures.values()))
+    named = [Named(kind, value) for kind, value in entities.items()]
+    return verdict_for(intent, named, prediction.text, procedure, content.clinic).text.split("\n")[0]
 
 
 def correct(prediction: Prediction, decided: str) -> bool:
@@ -121,6 +140,17 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
     print(f"in-scope questions sent to fallback    {figures['in_scope_fallback']:.1%}")
     print(f"in-scope questions answered WRONGLY    {figures['confident_wrong']:.1%}   (confident wrong answers)")
     print(f"out-of-scope questions declined        {figures['out_of_scope_declined']:.1%}")
+    verdicts = [p for p in predictions if p.kind == "verdict"]
+    if verdicts:
+        same = sum(
+            first_sentence(p, p.decided(threshold, ambiguity), p.entities)
+            == first_sentence(p, p.expected, p.expected_entities)
+            for p in verdicts
+        )
+        print(
+            f"verdicts whose first sentence is right {same / len(verdicts):.1%}   "
+            "(the yes / no / ask-a-dermatologist a visitor reads)"
+        )
 
     confusions = Counter(
         (p.expected, p.decided(threshold, ambiguity))
