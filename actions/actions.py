@@ -7,6 +7,7 @@ served on the next question without a restart or retraining.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -71,11 +72,11 @@ class ActionAnswerTopic(Action):
             text = tracker.get_slot("pending_message") or ""
             named = [Named(**item) for item in tracker.get_slot("pending_entities") or []]
         if topic not in TOPICS:
-            return [*ActionHonestFallback().answer(dispatcher, tracker)]
+            return ActionHonestFallback().answer(dispatcher, tracker)
         procedure = procedure_for(content, tracker)
         if procedure is None:
             say(dispatcher, answers.which_procedure(list(content.procedures.values())))
-            pending = [item.__dict__ for item in named]
+            pending = [asdict(item) for item in named]
             return [
                 SlotSet("pending_topic", topic),
                 SlotSet("pending_message", text),
