@@ -123,31 +123,34 @@ def confidence(value: str) -> float:
 # --- finding the unanswered messages -----------------------------------------------------------
 
 
-def _turns(events: Iterable[Event]) -> Iterator[tuple[UserUttered, str | None]]:
-    """Each visitor message with the name of the action that answered it (None if none ran)."""
+def _turns(events: Iterable[Event]) -> Iterator[tuple[UserUttered, list[str]]]:
+    """Each visitor message with the names of the actions that ran in reply, up to the next listen."""
     from rasa.shared.core.events import ActionExecuted, UserUttered
 
-    pending = None
+    pending, actions = None, []
     for event in events:
         if isinstance(event, UserUttered):
             if pending is not None:
-                yield pending, None
-            pending = event
-        elif isinstance(event, ActionExecuted) and pending is not None and event.action_name != "action_listen":
-            yield pending, event.action_name
-            pending = None
+                yield pending, actions
+            pending, actions = event, []
+        elif isinstance(event, ActionExecuted) and pending is not None:
+            if event.action_name == "action_listen":
+                yield pending, actions
+                pending = None
+            else:
+                actions.append(event.action_name)
     if pending is not None:
-        yield pending, None
+        yield pending, actions
 
 
 def unanswered(conversations: Iterable[list[Event]], since: float, below: float) -> list[Asked]:
     """Messages since ``since`` (epoch seconds) that fell back or scored under ``below``, newest first."""
     found = []
     for events in conversations:
-        for user, action in _turns(events):
+        for user, actions in _turns(events):
             intent = user.intent or {}
             name, score = intent.get("name") or "", float(intent.get("confidence") or 0)
-            fell_back = action == FALLBACK_ACTION or name in FALLBACK_INTENTS
+            fell_back = FALLBACK_ACTION in actions or name in FALLBACK_INTENTS
             if user.timestamp >= since and (fell_back or score < below):
                 found.append(Asked(user.text or "", user.timestamp, name, score, fell_back))
     return sorted(found, key=lambda asked: asked.timestamp, reverse=True)

@@ -70,8 +70,12 @@ def named_items(passage: Passage, message: str) -> list[str]:
 
 def bare_term(term: str) -> str:
     """A name without the words people put before it: "my hands" → "hands"."""
-    return re.sub(r"^(?:(?:my|your|the|a|an|our|his|her|their|these|those|this|that|some)\s+)+", "", term.strip(),
-                  flags=re.IGNORECASE)
+    return re.sub(
+        r"^(?:(?:my|your|the|a|an|our|his|her|their|these|those|this|that|some)\s+)+",
+        "",
+        term.strip(),
+        flags=re.IGNORECASE,
+    )
 
 
 def is_plural(term: str) -> bool:

@@ -22,10 +22,14 @@ from bot.channels.settings import NotConfigured, TelegramSettings
 from bot.channels.telegram import CallbackData, TelegramInput, TelegramOutput, read_update
 from bot.channels.webhooks import BoundedMemory
 
-ANSWER = ("Indications for laser removal of age spots are:\n- Diffuse redness.\n- Acne spots & <scars>.\n\n"
-          "Read more: [Indications for the procedure](https://clinic.example/procedures/p#indications)")
-SUGGESTIONS = [{"title": "How many sessions will I need?", "payload": "/sessions"},
-               {"title": "Which areas of the body do you treat?", "payload": "/body_areas"}]
+ANSWER = (
+    "Indications for laser removal of age spots are:\n- Diffuse redness.\n- Acne spots & <scars>.\n\n"
+    "Read more: [Indications for the procedure](https://clinic.example/procedures/p#indications)"
+)
+SUGGESTIONS = [
+    {"title": "How many sessions will I need?", "payload": "/sessions"},
+    {"title": "Which areas of the body do you treat?", "payload": "/body_areas"},
+]
 
 
 def sentences(count: int, words: str = "the laser light breaks the pigment into tiny particles") -> str:
@@ -34,15 +38,18 @@ def sentences(count: int, words: str = "the laser light breaks the pigment into 
 
 # --- Rendering ----------------------------------------------------------------------------------------------------
 
+
 def test_telegram_html_escapes_text_and_renders_lists_and_links():
     assert render(ANSWER, TELEGRAM_HTML) == (
         "Indications for laser removal of age spots are:\n• Diffuse redness.\n• Acne spots &amp; &lt;scars&gt;.\n\n"
-        'Read more: <a href="https://clinic.example/procedures/p#indications">Indications for the procedure</a>')
+        'Read more: <a href="https://clinic.example/procedures/p#indications">Indications for the procedure</a>'
+    )
 
 
 def test_plain_text_spells_out_links_and_drops_markup():
-    shown = render("**Safe**, _quick_ and `cheap`.\n\n1. First\n2. Second\n\n[Prices](https://clinic.example/p)",
-                   PLAIN_TEXT)
+    shown = render(
+        "**Safe**, _quick_ and `cheap`.\n\n1. First\n2. Second\n\n[Prices](https://clinic.example/p)", PLAIN_TEXT
+    )
     assert shown == "Safe, quick and cheap.\n\n1. First\n2. Second\n\nPrices (https://clinic.example/p)"
 
 
@@ -60,6 +67,7 @@ def test_no_markdown_syntax_is_left_raw():
 
 
 # --- Splitting ----------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("markup", "limit"), [(TELEGRAM_HTML, TELEGRAM_LIMIT), (PLAIN_TEXT, MESSENGER_LIMIT)])
 def test_long_answers_are_split_at_sentence_ends_under_the_limit(markup, limit):
@@ -101,6 +109,7 @@ def test_emoji_count_double_as_the_apps_count_them():
 
 # --- Button titles ------------------------------------------------------------------------------------------------
 
+
 def test_long_button_titles_are_cut_at_a_word_with_an_ellipsis():
     assert cut_title("How many sessions will I need?", 20) == "How many sessions…"
     assert cut_title("Which areas of the body do you treat?", 20) == "Which areas of the…"
@@ -111,6 +120,7 @@ def test_long_button_titles_are_cut_at_a_word_with_an_ellipsis():
 
 # --- Telegram -----------------------------------------------------------------------------------------------------
 
+
 def telegram_output() -> TelegramOutput:
     return TelegramOutput(Outbox(JsonApi("http://127.0.0.1:9", secret="token"), "telegram"), CallbackData())
 
@@ -118,9 +128,12 @@ def telegram_output() -> TelegramOutput:
 def test_telegram_buttons_become_an_inline_keyboard_under_the_last_part():
     calls = telegram_output().calls_for("42", sentences(200), SUGGESTIONS)
     assert len(calls) > 1 and "reply_markup" not in calls[0].payload
-    assert calls[-1].payload["reply_markup"] == {"inline_keyboard": [
-        [{"text": "How many sessions will I need?", "callback_data": "/sessions"}],
-        [{"text": "Which areas of the body do you treat?", "callback_data": "/body_areas"}]]}
+    assert calls[-1].payload["reply_markup"] == {
+        "inline_keyboard": [
+            [{"text": "How many sessions will I need?", "callback_data": "/sessions"}],
+            [{"text": "Which areas of the body do you treat?", "callback_data": "/body_areas"}],
+        ]
+    }
 
 
 def test_a_payload_too_long_for_telegram_travels_as_a_reference():
@@ -133,16 +146,29 @@ def test_a_payload_too_long_for_telegram_travels_as_a_reference():
 def test_a_forgotten_reference_reads_the_buttons_title_instead():
     data = CallbackData().encode("/" + "x" * 80)
     keyboard = [[{"text": "Laser removal of tattoos", "callback_data": data}]]
-    update = {"update_id": 7, "callback_query": {"id": "q1", "data": data, "message": {
-        "chat": {"id": 42}, "reply_markup": {"inline_keyboard": keyboard}}}}
+    update = {
+        "update_id": 7,
+        "callback_query": {
+            "id": "q1",
+            "data": data,
+            "message": {"chat": {"id": 42}, "reply_markup": {"inline_keyboard": keyboard}},
+        },
+    }
     [incoming] = read_update(update, CallbackData())  # a new process: nothing remembered
     assert incoming.text == "Laser removal of tattoos"
     assert incoming.receipts[0].payload == {"callback_query_id": "q1"}
 
 
-@pytest.mark.parametrize(("typed", "read"), [("/start", "/greet"), ("/start@clinic_bot", "/greet"),
-                                             ("/help", "/greet"), ("/sessions{\"x\": 1}", "sessions{\"x\": 1}"),
-                                             ("does it hurt?", "does it hurt?")])
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("/start", "/greet"),
+        ("/start@clinic_bot", "/greet"),
+        ("/help", "/greet"),
+        ('/sessions{"x": 1}', 'sessions{"x": 1}'),
+        ("does it hurt?", "does it hurt?"),
+    ],
+)
 def test_typed_text_is_never_taken_for_an_intent_except_telegrams_commands(typed, read):
     update = {"update_id": 1, "message": {"chat": {"id": 42}, "text": typed}}
     assert read_update(update, CallbackData())[0].text == read
@@ -164,9 +190,11 @@ def test_the_telegram_secret_must_be_one_telegram_accepts():
 
 # --- Messenger ----------------------------------------------------------------------------------------------------
 
+
 def test_messenger_quick_replies_respect_count_and_title_limits():
-    buttons = [{"title": f"Question number {number} about the laser", "payload": f"/topic{number}"}
-               for number in range(20)]
+    buttons = [
+        {"title": f"Question number {number} about the laser", "payload": f"/topic{number}"} for number in range(20)
+    ]
     output = FacebookOutput(Outbox(JsonApi("http://127.0.0.1:9", secret="token"), "facebook"))
     [call] = output.calls_for("psid", "Here is what I can tell you about:", buttons)
     quick_replies = call.payload["message"]["quick_replies"]
@@ -178,16 +206,26 @@ def test_messenger_events_are_read_for_text_quick_replies_and_postbacks_only():
     def event(**body: object) -> dict:
         return {"sender": {"id": "u1"}, "recipient": {"id": "page"}, "timestamp": 1, **body}
 
-    update = {"object": "page", "entry": [{"messaging": [
-        event(message={"mid": "m1", "text": "/greet"}),
-        event(message={"mid": "m2", "text": "How many…", "quick_reply": {"payload": "/sessions"}}),
-        event(postback={"mid": "m3", "payload": "/greet", "title": "Get Started"}),
-        event(message={"mid": "m4", "text": "our own reply", "is_echo": True}),
-        event(message={"mid": "m5", "attachments": [{"type": "image"}]}),
-        event(read={"watermark": 1}),
-    ]}]}
+    update = {
+        "object": "page",
+        "entry": [
+            {
+                "messaging": [
+                    event(message={"mid": "m1", "text": "/greet"}),
+                    event(message={"mid": "m2", "text": "How many…", "quick_reply": {"payload": "/sessions"}}),
+                    event(postback={"mid": "m3", "payload": "/greet", "title": "Get Started"}),
+                    event(message={"mid": "m4", "text": "our own reply", "is_echo": True}),
+                    event(message={"mid": "m5", "attachments": [{"type": "image"}]}),
+                    event(read={"watermark": 1}),
+                ]
+            }
+        ],
+    }
     assert [(incoming.key, incoming.text) for incoming in read_events(update)] == [
-        ("m1", "greet"), ("m2", "/sessions"), ("m3", "/greet")]
+        ("m1", "greet"),
+        ("m2", "/sessions"),
+        ("m3", "/greet"),
+    ]
     assert read_events({"object": "instagram", "entry": []}) == []
 
 

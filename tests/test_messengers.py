@@ -35,8 +35,13 @@ VERIFY_TOKEN = "clinic-verify-token"
 SITE = "https://clinic.example"
 PAGE_LINK = f"{SITE}/procedures/laser-pigment-removal#what-does-the-skin-look-like-after-the-procedure"
 LONG_NOTE = "Plan note {}: the specialist adjusts the interval between sessions to how your skin responds."
-CHANNEL_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN",
-                     "FACEBOOK_APP_SECRET", "FACEBOOK_VERIFY_TOKEN")
+CHANNEL_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "FACEBOOK_PAGE_ACCESS_TOKEN",
+    "FACEBOOK_APP_SECRET",
+    "FACEBOOK_VERIFY_TOKEN",
+)
 PROMPT_SECONDS = 2
 
 ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
@@ -73,21 +78,34 @@ def messenger_content(tmp_path_factory: pytest.TempPathFactory) -> Path:
     page = target / "procedures" / "laser-pigment-removal.md"
     required = "on average about three to five sessions are required"
     notes = " ".join(LONG_NOTE.format(number) for number in range(1, 61))
-    page.write_text(page.read_text(encoding="utf-8").replace(required, f"{required}. {notes[:-1]}", 1),
-                    encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(required, f"{required}. {notes[:-1]}", 1), encoding="utf-8"
+    )
     return target
 
 
 @pytest.fixture(scope="module")
-def messenger_stack(telegram_api: FakeApi, graph_api: FakeApi, messenger_content: Path,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def messenger_stack(
+    telegram_api: FakeApi, graph_api: FakeApi, messenger_content: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     """The shipped credentials.yml, with both channels configured and pointed at the fakes."""
     work = tmp_path_factory.mktemp("messenger-stack")
-    servers = Stack(rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs", env={
-        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": telegram_api.url,
-        "FACEBOOK_PAGE_ACCESS_TOKEN": PAGE_TOKEN, "FACEBOOK_APP_SECRET": APP_SECRET,
-        "FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN, "FACEBOOK_GRAPH_URL": f"{graph_api.url}/v23.0",
-        "CLINIC_CONTENT_DIR": str(messenger_content), "TRACKER_DB": str(work / "tracker.db")})
+    servers = Stack(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        log_dir=work / "logs",
+        env={
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_URL": telegram_api.url,
+            "FACEBOOK_PAGE_ACCESS_TOKEN": PAGE_TOKEN,
+            "FACEBOOK_APP_SECRET": APP_SECRET,
+            "FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN,
+            "FACEBOOK_GRAPH_URL": f"{graph_api.url}/v23.0",
+            "CLINIC_CONTENT_DIR": str(messenger_content),
+            "TRACKER_DB": str(work / "tracker.db"),
+        },
+    )
     with servers:
         yield servers
 
@@ -98,13 +116,18 @@ def unconfigured_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     if not any(os.environ.get(name) for name in CHANNEL_VARIABLES):
         yield request.getfixturevalue("stack")
         return
-    servers = Stack(rasa_port=free_port(), action_port=free_port(), env=dict.fromkeys(CHANNEL_VARIABLES, "") | {
-        "TRACKER_DB": str(tmp_path_factory.mktemp("unconfigured") / "tracker.db")})
+    servers = Stack(
+        rasa_port=free_port(),
+        action_port=free_port(),
+        env=dict.fromkeys(CHANNEL_VARIABLES, "")
+        | {"TRACKER_DB": str(tmp_path_factory.mktemp("unconfigured") / "tracker.db")},
+    )
     with servers:
         yield servers
 
 
 # --- Telegram -----------------------------------------------------------------------------------------------------
+
 
 def to_telegram(stack: Stack, update: dict[str, Any], secret: str | None = SECRET) -> requests.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
@@ -112,22 +135,43 @@ def to_telegram(stack: Stack, update: dict[str, Any], secret: str | None = SECRE
 
 
 def typed(chat: int, text: str) -> dict[str, Any]:
-    return {"update_id": next(ids), "message": {"message_id": next(ids), "date": int(time.time()), "text": text,
-                                                "chat": {"id": chat, "type": "private"},
-                                                "from": {"id": chat, "is_bot": False, "first_name": "Ann"}}}
+    return {
+        "update_id": next(ids),
+        "message": {
+            "message_id": next(ids),
+            "date": int(time.time()),
+            "text": text,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Ann"},
+        },
+    }
 
 
 def pressed(chat: int, data: str, keyboard: list[list[dict]] | None = None) -> dict[str, Any]:
-    message = {"message_id": next(ids), "date": int(time.time()), "chat": {"id": chat, "type": "private"},
-               "text": "…", "reply_markup": {"inline_keyboard": keyboard or []}}
-    return {"update_id": next(ids), "callback_query": {"id": f"cb{next(ids)}", "data": data, "message": message,
-                                                       "from": {"id": chat, "is_bot": False, "first_name": "Ann"}}}
+    message = {
+        "message_id": next(ids),
+        "date": int(time.time()),
+        "chat": {"id": chat, "type": "private"},
+        "text": "…",
+        "reply_markup": {"inline_keyboard": keyboard or []},
+    }
+    return {
+        "update_id": next(ids),
+        "callback_query": {
+            "id": f"cb{next(ids)}",
+            "data": data,
+            "message": message,
+            "from": {"id": chat, "is_bot": False, "first_name": "Ann"},
+        },
+    }
 
 
 def telegram_replies(api: FakeApi, chat: int, count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
     """The first ``count`` messages sent to ``chat``, once they have all come."""
+
     def sent(calls: list[Call]) -> list[dict[str, Any]]:
         return [call.body for call in calls if call.method == "sendMessage" and call.body["chat_id"] == str(chat)]
+
     return sent(api.wait_for(lambda calls: len(sent(calls)) >= count, timeout))[:count]
 
 
@@ -148,8 +192,12 @@ def test_telegram_suggestions_are_an_inline_keyboard_that_answers_when_pressed(m
     [greeting] = telegram_replies(telegram_api, chat)
     assert greeting["text"].startswith("Hello!")
     keyboard = greeting["reply_markup"]["inline_keyboard"]
-    assert [row[0]["text"] for row in keyboard] == ["How many sessions will I need?", "Is the procedure safe?",
-                                                     "Does it hurt?", "How long is the recovery?"]
+    assert [row[0]["text"] for row in keyboard] == [
+        "How many sessions will I need?",
+        "Is the procedure safe?",
+        "Does it hurt?",
+        "How long is the recovery?",
+    ]
     assert all(len(row) == 1 and len(row[0]["callback_data"].encode()) <= 64 for row in keyboard)
 
     update = pressed(chat, keyboard[2][0]["callback_data"], keyboard)
@@ -201,30 +249,46 @@ def test_telegram_webhook_answers_at_once_while_the_api_hangs(messenger_stack, t
 
 # --- Messenger ----------------------------------------------------------------------------------------------------
 
+
 def signed(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
-    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
-            "Content-Type": "application/json"}
+    return {
+        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        "Content-Type": "application/json",
+    }
 
 
 def to_messenger(stack: Stack, *events: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
-    body = json.dumps({"object": "page", "entry": [{"id": "page-1", "time": int(time.time() * 1000),
-                                                    "messaging": list(events)}]}).encode()
-    return requests.post(f"{stack.url}/webhooks/facebook/webhook", data=body,
-                         headers=signed(body) if headers is None else headers, timeout=10)
+    body = json.dumps(
+        {"object": "page", "entry": [{"id": "page-1", "time": int(time.time() * 1000), "messaging": list(events)}]}
+    ).encode()
+    return requests.post(
+        f"{stack.url}/webhooks/facebook/webhook",
+        data=body,
+        headers=signed(body) if headers is None else headers,
+        timeout=10,
+    )
 
 
 def said(psid: str, text: str, quick_reply: str | None = None) -> dict[str, Any]:
     message: dict[str, Any] = {"mid": f"m_{next(ids)}", "text": text}
     if quick_reply:
         message["quick_reply"] = {"payload": quick_reply}
-    return {"sender": {"id": psid}, "recipient": {"id": "page-1"}, "timestamp": int(time.time() * 1000),
-            "message": message}
+    return {
+        "sender": {"id": psid},
+        "recipient": {"id": "page-1"},
+        "timestamp": int(time.time() * 1000),
+        "message": message,
+    }
 
 
 def messenger_replies(api: FakeApi, psid: str, count: int = 1) -> list[dict[str, Any]]:
     def sent(calls: list[Call]) -> list[dict[str, Any]]:
-        return [call.body["message"] for call in calls
-                if call.body.get("recipient") == {"id": psid} and "message" in call.body]
+        return [
+            call.body["message"]
+            for call in calls
+            if call.body.get("recipient") == {"id": psid} and "message" in call.body
+        ]
+
     return sent(api.wait_for(lambda calls: len(sent(calls)) >= count))[:count]
 
 
@@ -253,8 +317,11 @@ def test_messenger_suggestions_are_quick_replies_within_limits(messenger_stack, 
     to_messenger(messenger_stack, said(psid, "hi", quick_reply="/greet"))
     [greeting] = messenger_replies(graph_api, psid)
     assert [(reply["title"], reply["payload"]) for reply in greeting["quick_replies"]] == [
-        ("How many sessions…", "/sessions"), ("Is the procedure…", "/safety"), ("Does it hurt?", "/pain"),
-        ("How long is the…", "/recovery")]
+        ("How many sessions…", "/sessions"),
+        ("Is the procedure…", "/safety"),
+        ("Does it hurt?", "/pain"),
+        ("How long is the…", "/recovery"),
+    ]
     to_messenger(messenger_stack, said(psid, "How many sessions…", quick_reply="/sessions"))
     assert "Plan note" in messenger_replies(graph_api, psid, count=2)[1]["text"]
 
@@ -277,12 +344,16 @@ def test_messenger_answers_every_event_of_a_batch_once(messenger_stack, graph_ap
     assert wait_until(lambda: user_messages(messenger_stack, psid) == ["/pain", "/sessions"])
 
 
-@pytest.mark.parametrize("headers", [
-    {"Content-Type": "application/json"},
-    signed(b"another body"),
-    signed(b"", secret="wrong-secret"),
-    {"X-Hub-Signature": "sha1=0000000000000000000000000000000000000000"},  # all upstream checked
-], ids=["missing", "for-another-body", "wrong-secret", "sha1-only"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        signed(b"another body"),
+        signed(b"", secret="wrong-secret"),
+        {"X-Hub-Signature": "sha1=0000000000000000000000000000000000000000"},  # all upstream checked
+    ],
+    ids=["missing", "for-another-body", "wrong-secret", "sha1-only"],
+)
 def test_messenger_refuses_unsigned_or_forged_deliveries(messenger_stack, headers):
     psid = f"psid{next(ids)}"
     assert to_messenger(messenger_stack, said(psid, "does it hurt?"), headers=headers).status_code == 403
@@ -303,6 +374,7 @@ def test_messenger_failure_is_logged_and_the_conversation_kept(messenger_stack, 
 
 # --- Neither channel configured -----------------------------------------------------------------------------------
 
+
 def test_server_starts_without_messenger_variables_and_says_what_is_missing(unconfigured_stack):
     assert reply_text(ask(unconfigured_stack, "how many sessions do I need?"))
     telegram = requests.post(f"{unconfigured_stack.url}/webhooks/telegram/webhook", json={"update_id": 1}, timeout=10)
@@ -312,6 +384,7 @@ def test_server_starts_without_messenger_variables_and_says_what_is_missing(unco
 
 
 # --- Registering the Telegram webhook ----------------------------------------------------------------------------
+
 
 def register(*argv: str) -> int:
     commands = argparse.ArgumentParser().add_subparsers(dest="command")
@@ -339,6 +412,7 @@ def test_webhook_command_explains_missing_variables(monkeypatch, capsys):
 
 
 # --- Helpers ------------------------------------------------------------------------------------------------------
+
 
 def user_messages(stack: Stack, sender: int | str) -> list[str]:
     events = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=10).json()["events"]

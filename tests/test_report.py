@@ -40,6 +40,19 @@ def test_fallbacks_and_unsure_answers_are_reported_newest_first():
     ]
 
 
+def test_a_topic_handed_over_to_the_fallback_is_reported():
+    # A page that maps no passage for the topic: action_answer_topic hands over to the fallback.
+    conversation = [
+        UserUttered("does it hurt on this page?", {"name": "pain", "confidence": 0.97}, timestamp=100),
+        ActionExecuted("action_extract_slots", timestamp=100.1),
+        ActionExecuted("action_answer_topic", timestamp=100.2),
+        ActionExecuted("action_honest_fallback", timestamp=100.3),
+        ActionExecuted("action_listen", timestamp=100.4),
+    ]
+    found = unanswered([conversation], since=50, below=0.7)
+    assert [(asked.text, asked.why) for asked in found] == [("does it hurt on this page?", "fell back")]
+
+
 def test_near_duplicates_are_merged_and_counted():
     conversation = [
         *turn("How much does it cost??", "out_of_scope", 0.9, "action_honest_fallback", 100),

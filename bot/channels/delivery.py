@@ -57,8 +57,9 @@ class Background:
 class JsonApi:
     """POSTs JSON to a messenger's API with a time limit; its errors never contain the secret."""
 
-    def __init__(self, base_url: str, secret: str, params: Mapping[str, str] | None = None,
-                 timeout: float = API_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, base_url: str, secret: str, params: Mapping[str, str] | None = None, timeout: float = API_TIMEOUT_SECONDS
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._secret = secret
         self._params = dict(params or {})
@@ -113,8 +114,14 @@ class Outbox:
                 await self.api.post(call.method, call.payload)
             except ApiError as error:
                 # The rest of this reply would read out of context without its start, so it is dropped too.
-                logger.warning("%s: could not deliver to %s (part %d of %d): %s", self.channel, recipient,
-                               number, len(calls), error)
+                logger.warning(
+                    "%s: could not deliver to %s (part %d of %d): %s",
+                    self.channel,
+                    recipient,
+                    number,
+                    len(calls),
+                    error,
+                )
                 return
 
     def _forget(self, recipient: str, task: asyncio.Task) -> None:
@@ -135,10 +142,12 @@ class QueuedOutput(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         self.outbox.post(recipient_id, self.calls_for(recipient_id, text, []))
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         self.outbox.post(recipient_id, self.calls_for(recipient_id, text, buttons))
 
-    async def send_quick_replies(self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]],
-                                 **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         self.outbox.post(recipient_id, self.calls_for(recipient_id, text, quick_replies))

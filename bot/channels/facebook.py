@@ -43,20 +43,27 @@ class FacebookOutput(QueuedOutput):
         messages: list[dict[str, Any]] = [{"text": part} for part in split_message(text, MESSENGER_LIMIT, PLAIN_TEXT)]
         if messages and buttons:
             messages[-1]["quick_replies"] = [_quick_reply(button) for button in buttons[:MAX_QUICK_REPLIES]]
-        return [ApiCall(SEND, {"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message})
-                for message in messages]
+        return [
+            ApiCall(SEND, {"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message})
+            for message in messages
+        ]
 
 
 def _quick_reply(button: dict[str, Any]) -> dict[str, str]:
     title = str(button.get("title") or button.get("payload"))
-    return {"content_type": "text", "title": cut_title(title, QUICK_REPLY_TITLE_LIMIT),
-            "payload": str(button.get("payload") or title)}
+    return {
+        "content_type": "text",
+        "title": cut_title(title, QUICK_REPLY_TITLE_LIMIT),
+        "payload": str(button.get("payload") or title),
+    }
 
 
 def sender_actions(recipient_id: str) -> tuple[ApiCall, ...]:
     """Show the message as read and the Page as typing while Rasa works out the answer."""
-    return tuple(ApiCall(SEND, {"recipient": {"id": recipient_id}, "sender_action": action})
-                 for action in ("mark_seen", "typing_on"))
+    return tuple(
+        ApiCall(SEND, {"recipient": {"id": recipient_id}, "sender_action": action})
+        for action in ("mark_seen", "typing_on")
+    )
 
 
 class FacebookInput(WebhookInput):
@@ -73,8 +80,11 @@ class FacebookInput(WebhookInput):
     def make_output(self, settings: FacebookSettings) -> FacebookOutput:
         # appsecret_proof lets the clinic switch on "Require app secret" in the Meta app's settings.
         proof = hmac.new(settings.app_secret.encode(), settings.page_token.encode(), hashlib.sha256).hexdigest()
-        api = JsonApi(settings.graph_url, secret=settings.page_token,
-                      params={"access_token": settings.page_token, "appsecret_proof": proof})
+        api = JsonApi(
+            settings.graph_url,
+            secret=settings.page_token,
+            params={"access_token": settings.page_token, "appsecret_proof": proof},
+        )
         return FacebookOutput(Outbox(api, self.name()))
 
     def is_authentic(self, request: Request) -> bool:
@@ -89,7 +99,8 @@ class FacebookInput(WebhookInput):
             """Meta's handshake when the webhook is set up: repeat the challenge if the token is ours."""
             token = request.args.get("hub.verify_token", "")
             if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
-                    token.encode(), self.settings.verify_token.encode()):
+                token.encode(), self.settings.verify_token.encode()
+            ):
                 return response.text(request.args.get("hub.challenge", ""))
             return response.text("forbidden", status=403)
 
@@ -100,8 +111,13 @@ def read_events(update: Any) -> list[Incoming]:
     """Every message and button press in a delivery (Meta may batch several); echoes, reads and media are skipped."""
     if not isinstance(update, dict) or update.get("object") != "page":
         return []
-    events = [event for entry in update.get("entry") or [] if isinstance(entry, dict)
-              for event in entry.get("messaging") or [] if isinstance(event, dict)]
+    events = [
+        event
+        for entry in update.get("entry") or []
+        if isinstance(entry, dict)
+        for event in entry.get("messaging") or []
+        if isinstance(event, dict)
+    ]
     return [incoming for incoming in map(_read_event, events) if incoming is not None]
 
 

@@ -57,9 +57,14 @@ def _plain_link(label: str, url: str) -> str:
     return url if label in ("", url) else f"{label} ({url})"
 
 
-TELEGRAM_HTML = Markup(escape=lambda text: html.escape(text, quote=False), link=_html_link,
-                       bold=("<b>", "</b>"), italic=("<i>", "</i>"), code=("<code>", "</code>"),
-                       preformatted=("<pre>", "</pre>"))
+TELEGRAM_HTML = Markup(
+    escape=lambda text: html.escape(text, quote=False),
+    link=_html_link,
+    bold=("<b>", "</b>"),
+    italic=("<i>", "</i>"),
+    code=("<code>", "</code>"),
+    preformatted=("<pre>", "</pre>"),
+)
 PLAIN_TEXT = Markup(escape=str, link=_plain_link)
 
 
@@ -104,8 +109,12 @@ def render(markdown: str, markup: Markup) -> str:
     return "".join(blocks).strip()
 
 
-_INLINE_TAGS = {"strong_open": ("bold", 0), "strong_close": ("bold", 1), "em_open": ("italic", 0),
-                "em_close": ("italic", 1)}
+_INLINE_TAGS = {
+    "strong_open": ("bold", 0),
+    "strong_close": ("bold", 1),
+    "em_open": ("italic", 0),
+    "em_close": ("italic", 1),
+}
 
 
 def _inline(children: Sequence[Token], markup: Markup) -> str:

@@ -19,9 +19,11 @@ ALLOWED_UPDATES = ["message", "callback_query"]  # typed messages and button pre
 
 def add_telegram_webhook_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "telegram-webhook", help="register the Telegram webhook (or show or delete it)",
+        "telegram-webhook",
+        help="register the Telegram webhook (or show or delete it)",
         description="Uses TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET from the environment. "
-                    "Without options, shows what Telegram has registered.")
+        "Without options, shows what Telegram has registered.",
+    )
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--url", help="the public https address of /webhooks/telegram/webhook")
     action.add_argument("--delete", action="store_true", help="stop Telegram from delivering updates")

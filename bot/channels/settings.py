@@ -43,8 +43,7 @@ def required(environ: Mapping[str, str], channel: str, *names: str) -> list[str]
     values = [environ.get(name, "").strip() for name in names]
     missing = [name for name, value in zip(names, values, strict=True) if not value]
     if missing:
-        raise NotConfigured(f"the {channel} channel is off: set {', '.join(missing)}",
-                            partly=len(missing) < len(names))
+        raise NotConfigured(f"the {channel} channel is off: set {', '.join(missing)}", partly=len(missing) < len(names))
     return values
 
 
@@ -58,8 +57,11 @@ class TelegramSettings:
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> TelegramSettings:
         token, secret = required(environ, "Telegram", TELEGRAM_TOKEN, TELEGRAM_SECRET)
         if not TELEGRAM_SECRET_FORM.fullmatch(secret):
-            raise NotConfigured(f"the Telegram channel is off: {TELEGRAM_SECRET} may only use the letters A-Z and "
-                                "a-z, digits, '_' and '-' (at most 256); Telegram refuses anything else", partly=True)
+            raise NotConfigured(
+                f"the Telegram channel is off: {TELEGRAM_SECRET} may only use the letters A-Z and "
+                "a-z, digits, '_' and '-' (at most 256); Telegram refuses anything else",
+                partly=True,
+            )
         return cls(token, secret, (environ.get(TELEGRAM_API_URL) or TELEGRAM_API).rstrip("/"))
 
 
@@ -72,6 +74,7 @@ class FacebookSettings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> FacebookSettings:
-        values = required(environ, "Facebook Messenger", FACEBOOK_PAGE_TOKEN, FACEBOOK_APP_SECRET,
-                          FACEBOOK_VERIFY_TOKEN)
+        values = required(
+            environ, "Facebook Messenger", FACEBOOK_PAGE_TOKEN, FACEBOOK_APP_SECRET, FACEBOOK_VERIFY_TOKEN
+        )
         return cls(*values, (environ.get(FACEBOOK_GRAPH_URL) or GRAPH_API).rstrip("/"))

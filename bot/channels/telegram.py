@@ -71,19 +71,28 @@ class TelegramOutput(QueuedOutput):
         self.callbacks = callbacks
 
     def calls_for(self, recipient_id: str, text: str, buttons: list[dict[str, Any]]) -> list[ApiCall]:
-        messages = [{"chat_id": recipient_id, "text": part, "parse_mode": "HTML",
-                     # A preview card of the clinic's page under every answer would bury the answer.
-                     "link_preview_options": {"is_disabled": True}}
-                    for part in split_message(text, TELEGRAM_LIMIT, TELEGRAM_HTML)]
+        messages = [
+            {
+                "chat_id": recipient_id,
+                "text": part,
+                "parse_mode": "HTML",
+                # A preview card of the clinic's page under every answer would bury the answer.
+                "link_preview_options": {"is_disabled": True},
+            }
+            for part in split_message(text, TELEGRAM_LIMIT, TELEGRAM_HTML)
+        ]
         if messages and buttons:
-            messages[-1]["reply_markup"] = {"inline_keyboard": [[self._button(button)] for button in
-                                                                buttons[:MAX_BUTTONS]]}
+            messages[-1]["reply_markup"] = {
+                "inline_keyboard": [[self._button(button)] for button in buttons[:MAX_BUTTONS]]
+            }
         return [ApiCall("sendMessage", message) for message in messages]
 
     def _button(self, button: dict[str, Any]) -> dict[str, str]:
         title = str(button.get("title") or button.get("payload"))
-        return {"text": cut_title(title, BUTTON_TITLE_LIMIT),
-                "callback_data": self.callbacks.encode(str(button.get("payload") or title))}
+        return {
+            "text": cut_title(title, BUTTON_TITLE_LIMIT),
+            "callback_data": self.callbacks.encode(str(button.get("payload") or title)),
+        }
 
 
 class TelegramInput(WebhookInput):

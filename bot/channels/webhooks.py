@@ -83,8 +83,11 @@ class WebhookInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WebhookInput:
         if credentials:
             # Someone used upstream's layout: say so, rather than let them believe a committed secret is in use.
-            logger.warning("%s: settings in credentials.yml are ignored; set the environment variables in "
-                           "docs/messengers.md instead", cls.name())
+            logger.warning(
+                "%s: settings in credentials.yml are ignored; set the environment variables in "
+                "docs/messengers.md instead",
+                cls.name(),
+            )
         try:
             return cls(cls.read_settings(os.environ))
         except NotConfigured as off:
