@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
@@ -73,8 +73,7 @@ class ActionAnswerTopic(Action):
             named = [Named(**item) for item in tracker.get_slot("pending_entities") or []]
         procedure = procedure_for(content, tracker)
         if topic not in TOPICS or (procedure and topic not in procedure.passages):
-            # Hand over rather than answer here, so the tracker (and `bot report`) shows a fallback.
-            return [FollowupAction(ActionHonestFallback().name())]
+            return ActionHonestFallback().answer(dispatcher, tracker)
         if procedure is None:
             say(dispatcher, answers.which_procedure(list(content.procedures.values())))
             pending = [asdict(item) for item in named]
@@ -99,6 +98,9 @@ class ActionHonestFallback(Action):
         return "action_honest_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
+        return self.answer(dispatcher, tracker)
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = LIBRARY.current()
         procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
         say(dispatcher, answers.not_covered(procedure, content.clinic))

@@ -125,8 +125,11 @@ def _verdict_line(kind: str, item: Named, found: bool) -> str:
 
 
 def suggestion_buttons(procedure: Procedure, count: int = SUGGESTED_COUNT) -> list[dict]:
-    """Quick replies for questions the page does answer: each sends its topic straight to the bot."""
-    return [{"title": title, "payload": f"/{topic}"} for topic, title in list(procedure.suggestions.items())[:count]]
+    """Quick replies for questions the page does answer: each sends its topic, and its page, straight to the bot."""
+    chosen = f'{{"procedure": "{procedure.slug}"}}'  # so that with several pages the button needs no follow-up
+    return [
+        {"title": title, "payload": f"/{topic}{chosen}"} for topic, title in list(procedure.suggestions.items())[:count]
+    ]
 
 
 def not_covered(procedure: Procedure, clinic: Clinic) -> Answer:

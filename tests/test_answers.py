@@ -124,7 +124,9 @@ def test_honest_fallback_says_so_and_offers_four_questions(procedure):
     answer = not_covered(procedure, Clinic(phone="+1 555 0100"))
     assert "page doesn't cover that" in answer.text
     assert "Phone: +1 555 0100" in answer.text
-    assert [b["payload"] for b in answer.buttons] == ["/sessions", "/safety", "/pain", "/recovery"]
+    assert [b["payload"] for b in answer.buttons] == [
+        f'/{topic}{{"procedure": "laser-pigment-removal"}}' for topic in ("sessions", "safety", "pain", "recovery")
+    ]
 
 
 def test_contact_fields_that_are_not_set_are_never_shown(procedure):

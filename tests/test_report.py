@@ -40,8 +40,8 @@ def test_fallbacks_and_unsure_answers_are_reported_newest_first():
     ]
 
 
-def test_a_topic_handed_over_to_the_fallback_is_reported():
-    # A page that maps no passage for the topic: action_answer_topic hands over to the fallback.
+def test_every_action_of_a_turn_counts():
+    # Rasa may log more than one action before listening again; a fallback among them counts.
     conversation = [
         UserUttered("does it hurt on this page?", {"name": "pain", "confidence": 0.97}, timestamp=100),
         ActionExecuted("action_extract_slots", timestamp=100.1),
