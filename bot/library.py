@@ -69,38 +69,39 @@ def page_files(content_dir: Path) -> list[Path]:
 
 def load_content(content_dir: Path) -> Content:
     """Parse every page under ``content_dir``; raise the first ContentError found."""
-    errors = collect_errors(content_dir)
+    content, errors = _parse(content_dir)
     if errors:
         raise errors[0]
-    return _load(content_dir)
+    return content
 
 
 def collect_errors(content_dir: Path) -> list[ContentError]:
     """Every blocking problem under ``content_dir``, one per file at most."""
+    return _parse(content_dir)[1]
+
+
+def _parse(content_dir: Path) -> tuple[Content, list[ContentError]]:
+    """The content and every problem in it, from one pass over the files."""
     if not content_dir.is_dir():
-        return [ContentError(content_dir, 0, "the content folder does not exist", "pass the folder with the pages")]
+        missing = ContentError(content_dir, 0, "the content folder does not exist", "pass the folder with the pages")
+        return Content({}, Clinic()), [missing]
     errors: list[ContentError] = []
+    procedures = {}
     pages = page_files(content_dir)
     if not pages:
         errors.append(ContentError(content_dir, 0, "no pages (.md files) found", "put the procedure pages here"))
     for path in pages:
         try:
-            resolve(parse_page(path))
+            page = parse_page(path)
+            procedures[page.slug] = Procedure(page, resolve(page))
         except ContentError as error:
             errors.append(error)
+    clinic = Clinic()
     try:
-        load_clinic(content_dir / "clinic.yml")
+        clinic = load_clinic(content_dir / "clinic.yml")
     except ContentError as error:
         errors.append(error)
-    return errors
-
-
-def _load(content_dir: Path) -> Content:
-    procedures = {}
-    for path in page_files(content_dir):
-        page = parse_page(path)
-        procedures[page.slug] = Procedure(page, resolve(page))
-    return Content(procedures, load_clinic(content_dir / "clinic.yml"))
+    return Content(procedures, clinic), errors
 
 
 class ContentLibrary:
