@@ -14,8 +14,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import answers
-from bot.answers import Answer, Named
+from bot import answers, decisions, vocabulary
+from bot.answers import Answer
+from bot.decisions import Named
 from bot.library import Content, ContentLibrary, Procedure
 from bot.terms import bare_term
 from bot.topics import TOPICS
@@ -29,9 +30,15 @@ Domain = dict[str, Any]
 
 
 def say(dispatcher: CollectingDispatcher, answer: Answer) -> None:
-    # Topic and location travel as bot-event metadata: the tracker keeps them for
-    # staff tools (`bot ask`, `bot report`) while visitors see only text and buttons.
-    dispatcher.utter_message(text=answer.text, buttons=answer.buttons, topic=answer.topic, location=answer.location)
+    # Topic, location and decision travel as bot-event metadata: the tracker keeps them
+    # for staff tools (`bot ask`, `bot report`) while visitors see only text and buttons.
+    dispatcher.utter_message(
+        text=answer.text,
+        buttons=answer.buttons,
+        topic=answer.topic,
+        location=answer.location,
+        decision=answer.decision,
+    )
 
 
 def named_in(message: dict) -> list[Named]:
@@ -41,7 +48,7 @@ def named_in(message: dict) -> list[Named]:
     for entity in message.get("entities") or []:
         value = bare_term(str(entity.get("value", "")))
         # DIET now and then tags a stray short word ("can they go"); no real name is that short.
-        if entity.get("entity") in answers.ENTITY_TOPICS and len(value) > 2:
+        if entity.get("entity") in vocabulary.ENTITY_PASSAGES and len(value) > 2:
             found.append(Named(entity["entity"], value, text[entity.get("start", 0) : entity.get("end", 0)]))
     return found
 
@@ -82,7 +89,9 @@ class ActionAnswerTopic(Action):
                 SlotSet("pending_message", text),
                 SlotSet("pending_entities", pending),
             ]
-        say(dispatcher, answers.verdict_for(topic, named, text, procedure, content.clinic))
+        # The synonyms are read per question, like the content, so the running server and the file agree.
+        decision = decisions.decide(topic, named, text, procedure, vocabulary.synonyms())
+        say(dispatcher, answers.word(decision, procedure, content.clinic))
         return [
             SlotSet("procedure", procedure.slug),
             SlotSet("pending_topic", None),

@@ -1,4 +1,4 @@
-"""The answer logic: pick the words of the page that answer, and phrase them.
+"""The wording: a decision (bot.decisions) or a passage, phrased with the page's own words.
 
 Everything factual in a reply is quoted from the content as it is when the
 question is asked; this module only adds the framing a good receptionist
@@ -7,30 +7,15 @@ would: a direct first sentence, where to read more, whom to call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.clinic import Clinic
+from bot.decisions import Decision, Finding, Kind
 from bot.library import Procedure
-from bot.terms import bare_term, contains, find_unit, is_plural, named_items
+from bot.terms import is_plural
 from bot.topics import Passage
 
-# Which topic settles a question that names a condition, a body area or a situation.
-ENTITY_TOPICS = {"condition": "indications", "body_area": "body_areas", "situation": "contraindications"}
 SUGGESTED_COUNT = 4
-
-
-@dataclass(frozen=True)
-class Named:
-    """Something a visitor named: the page's word for it and the words they typed."""
-
-    kind: str
-    value: str
-    typed: str = ""
-
-    @property
-    def label(self) -> str:
-        typed = bare_term(self.typed).casefold()
-        return f"{typed} ({self.value})" if typed and not contains(self.value, typed) else self.value
 
 
 @dataclass(frozen=True)
@@ -39,6 +24,7 @@ class Answer:
     topic: str = ""
     buttons: list[dict] = field(default_factory=list)
     location: str = ""  # file:line of the passage quoted, for staff previews
+    decision: str = ""  # the decision's kind (bot.decisions.Kind), for staff tools and tests
 
 
 def sentence(text: str) -> str:
@@ -69,27 +55,23 @@ def _as_line(unit: str, passage: Passage) -> str:
     return f"- {sentence(unit)}" if is_item else sentence(unit)
 
 
-def verdict_for(topic: str, named: list[Named], message: str, procedure: Procedure, clinic: Clinic) -> Answer:
-    """A direct yes / no / "ask a dermatologist" for each thing named, then the passage it rests on.
-
-    Falls back to the plain topic answer when the question names nothing.
-    """
-    passage = procedure.passages.get(topic)
-    kind = next((kind for kind, settled_by in ENTITY_TOPICS.items() if settled_by == topic), None)
-    if passage is None or kind is None:
-        return answer_for(topic, procedure, clinic)
-    relevant = [item for item in named if item.kind == kind]
-    if not relevant and kind == "condition":
-        # A condition staff just added to the page's list is answerable before any retraining.
-        relevant = [Named(kind, name) for name in named_items(passage, message)]
-    if not relevant:
-        return answer_for(topic, procedure, clinic)
-    lines, quotes = [], []
-    for item in _unique(relevant):
-        unit = find_unit(passage, item.value)
-        lines.append(_verdict_line(kind, item, found=unit is not None))
-        if unit and unit not in quotes:
-            quotes.append(unit)
+def word(decision: Decision, procedure: Procedure, clinic: Clinic) -> Answer:
+    """A decision in words: the verdict first, then the page's words it rests on, then where to read more."""
+    passage = decision.passage
+    if passage is None:
+        return not_covered(procedure, clinic)
+    after = " and ".join(caveat.named.value for caveat in decision.caveats)
+    if not decision.findings:
+        answer = answer_for(decision.topic, procedure, clinic)
+        if after:  # the passage, after what the page says about the contraindication the question named
+            note = f"Not during {after}: the page says “{sentence(decision.caveats[0].quote or '')}”"
+            answer = replace(answer, text=f"{note}\n\n{answer.text}")
+        return replace(answer, decision=decision.kind.value)
+    findings = sorted(decision.findings, key=lambda finding: list(Kind).index(finding.kind))
+    lines = [_verdict_line(finding, decision.kind, after) for finding in findings]
+    if decision.kind is Kind.NOT_RECOMMENDED:
+        lines.append("A dermatologist can tell you at a consultation when treatment becomes possible for you.")
+    quotes = list(dict.fromkeys(f.quote for f in (*findings, *decision.caveats) if f.quote))
     quoted = "\n".join(f"“{sentence(unit)}”" for unit in quotes)
     parts = [" ".join(lines)]
     if quoted:
@@ -97,31 +79,34 @@ def verdict_for(topic: str, named: list[Named], message: str, procedure: Procedu
     else:
         parts.append(clinic.how_to_contact())
     parts.append(read_more(passage, clinic))
-    return Answer("\n\n".join(parts), topic, location=passage.location)
+    return Answer("\n\n".join(parts), decision.topic, location=passage.location, decision=decision.kind.value)
 
 
-def _unique(items: list[Named]) -> list[Named]:
-    return list({item.value.casefold(): item for item in items}.values())
-
-
-def _verdict_line(kind: str, item: Named, found: bool) -> str:
-    term = item.label
-    verb = "are" if is_plural(item.value) else "is"
-    if kind == "condition":
-        if found:
-            place = "among" if verb == "are" else "one of"
-            return f"Yes: {term} {verb} {place} the conditions this laser treatment is for."
-        return f"The page doesn't list {term}; ask the clinic or book a consultation with a dermatologist."
-    if kind == "body_area":
-        if found:
-            return f"Yes, the {term} {verb} one of the areas we treat."
-        return f"The page doesn't name the {term} among the areas treated; ask the clinic or book a consultation."
-    if found:
+def _verdict_line(finding: Finding, overall: Kind, after: str) -> str:
+    term, kind = finding.named.label, finding.named.kind
+    verb = "are" if is_plural(finding.named.value) else "is"
+    if finding.kind is Kind.NOT_RECOMMENDED:
         return f"No: the page lists {term} among the contraindications, so laser treatment is not recommended."
-    return (
-        f"The page doesn't mention {term}; whether the treatment suits you is for a dermatologist "
-        "to decide, so please book a consultation."
-    )
+    if finding.kind is Kind.SEE_DERMATOLOGIST:
+        return (
+            f"The page doesn't mention {term}; whether the treatment suits you is for a dermatologist "
+            "to decide, so please book a consultation."
+        )
+    if finding.kind is Kind.NOT_ON_PAGE and kind == "body_area":
+        return f"The page doesn't name the {term} among the areas treated; ask the clinic or book a consultation."
+    if finding.kind is Kind.NOT_ON_PAGE:
+        return f"The page doesn't list {term}; ask the clinic or book a consultation with a dermatologist."
+    what = f"the {term} {verb} one of the areas we treat" if kind == "body_area" else _listed(term, verb)
+    if overall is Kind.NOT_RECOMMENDED:  # listed, but a contraindication named with it comes first
+        return sentence(f"{what}, but only once the contraindication no longer applies")
+    if after:
+        return f"Yes, after {after}: {what}."
+    return f"Yes: {what}." if kind != "body_area" else f"Yes, {what}."
+
+
+def _listed(term: str, verb: str) -> str:
+    place = "among" if verb == "are" else "one of"
+    return f"{term} {verb} {place} the conditions this laser treatment is for"
 
 
 def suggestion_buttons(procedure: Procedure, count: int = SUGGESTED_COUNT) -> list[dict]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.topics import Passage, sentences
 
 _WORD = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+")
 
 
 def words(text: str) -> list[str]:
@@ -58,13 +61,35 @@ def item_names(item: str) -> list[str]:
     return names
 
 
-def named_items(passage: Passage, message: str) -> list[str]:
-    """The passage's list items that the message names, by any of their names."""
-    found = []
-    for unit in passage.units:
-        names = item_names(unit)
-        if any(contains(message, name) for name in names):
-            found.append(names[0].casefold())
+@dataclass(frozen=True)
+class Mention:
+    """Words of a message that name a term: the visitor's words, as typed, and the page's word they stand for."""
+
+    said: str
+    term: str
+
+
+def mentions(text: str, terms: Mapping[str, str]) -> list[Mention]:
+    """The terms ``text`` names, each visitor phrase in ``terms`` standing for its page word.
+
+    Read left to right, the longest phrase wins where phrases overlap, so "keloid scars" is one mention and
+    never also "scars", and "pregnancy mask" (melasma) is never "pregnancy".
+    """
+    phrases = {tuple(words(phrase)): term for phrase, term in terms.items() if words(phrase)}
+    longest = max(map(len, phrases), default=0)
+    # Each word with where it stands in ``text``, so a mention keeps the visitor's own spelling.
+    said = [(word, token) for token in _TOKEN.finditer(text) for word in words(token.group())]
+    found, start = [], 0
+    while start < len(said):
+        for size in range(min(longest, len(said) - start), 0, -1):
+            term = phrases.get(tuple(word for word, _ in said[start : start + size]))
+            if term is not None:
+                typed = text[said[start][1].start() : said[start + size - 1][1].end()]
+                found.append(Mention(typed, term))
+                start += size
+                break
+        else:
+            start += 1
     return found
 
 

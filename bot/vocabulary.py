@@ -77,9 +77,22 @@ def _annotations(data_dir: Path, pick: Callable[[re.Match], str]) -> dict[str, s
     return found
 
 
-def synonym_targets(path: Path = SYNONYMS) -> list[str]:
+def synonyms(path: Path = SYNONYMS) -> dict[str, str]:
+    """What visitors write → the page's word for it (each page word standing for itself too)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return [str(entry["synonym"]) for entry in (data or {}).get("nlu", []) if "synonym" in entry]
+    found: dict[str, str] = {}
+    for entry in (data or {}).get("nlu", []):
+        if "synonym" in entry:
+            term = str(entry["synonym"])
+            found[term.casefold()] = term
+            for line in str(entry.get("examples") or "").splitlines():
+                if line.strip().startswith("- "):
+                    found[line.strip()[2:].strip().casefold()] = term
+    return found
+
+
+def synonym_targets(path: Path = SYNONYMS) -> list[str]:
+    return list(dict.fromkeys(synonyms(path).values()))
 
 
 def drift(content: Content, data_dir: Path = DATA_DIR) -> list[ContentError]:

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import yaml
 
-from bot.answers import Named, verdict_for
+from bot.answers import word
+from bot.decisions import Named, decide
 from bot.library import Content, load_content
 from bot.safety import triage
 from bot.topics import TOPICS
+from bot.vocabulary import synonyms
 
 # Quiet TensorFlow and Rasa before they are imported: the figures are the output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -100,7 +102,8 @@ def first_sentence(prediction: Prediction, intent: str, entities: dict[str, str]
     content = shipped_content()
     procedure = next(iter(content.procedures.values()))
     named = [Named(kind, value) for kind, value in entities.items()]
-    return verdict_for(intent, named, prediction.text, procedure, content.clinic).text.split("\n")[0]
+    decision = decide(intent, named, prediction.text, procedure, synonyms())
+    return word(decision, procedure, content.clinic).text.split("\n")[0]
 
 
 def correct(prediction: Prediction, decided: str) -> bool:

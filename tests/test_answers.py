@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import Named, answer_for, not_covered, see_dermatologist, urgent, verdict_for
+from bot.answers import Answer, answer_for, not_covered, see_dermatologist, urgent, word
 from bot.clinic import Clinic
-from bot.library import load_content
+from bot.decisions import Named, decide
+from bot.library import Procedure, load_content
 from bot.terms import item_names
+from bot.vocabulary import synonyms
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +18,10 @@ def procedure(shipped):
 
 
 CLINIC = Clinic()
+
+
+def verdict_for(topic: str, named: list[Named], message: str, procedure: Procedure) -> Answer:
+    return word(decide(topic, named, message, procedure, synonyms()), procedure, CLINIC)
 
 
 def test_topic_answer_is_the_passage_and_a_link_to_its_section(procedure):
@@ -79,21 +85,21 @@ def test_links_use_the_clinics_site_when_set(procedure):
     ],
 )
 def test_verdict_comes_first_and_is_grounded_in_the_page(procedure, topic, named, first):
-    text = verdict_for(topic, named, "", procedure, CLINIC).text
+    text = verdict_for(topic, named, "", procedure).text
     assert text.startswith(first), text
 
 
 def test_verdict_quotes_the_exact_words_it_rests_on(procedure):
-    text = verdict_for("contraindications", [Named("situation", "pregnancy")], "", procedure, CLINIC).text
+    text = verdict_for("contraindications", [Named("situation", "pregnancy")], "", procedure).text
     assert "“Laser treatment is not recommended during lactation or pregnancy.”" in text
     assert "keloid" not in text  # only the sentence that settles it
-    text = verdict_for("indications", [Named("condition", "moles")], "", procedure, CLINIC).text
+    text = verdict_for("indications", [Named("condition", "moles")], "", procedure).text
     assert "“Moles.”" in text
 
 
 def test_question_without_a_named_thing_gets_the_plain_answer(procedure):
     assert (
-        verdict_for("indications", [], "what do you treat?", procedure, CLINIC).text
+        verdict_for("indications", [], "what do you treat?", procedure).text
         == answer_for("indications", procedure, CLINIC).text
     )
 
@@ -107,11 +113,11 @@ def test_verdicts_follow_the_page_not_the_code(content_copy):
     )
     procedure = next(iter(load_content(content_copy).procedures.values()))
     # Named by the visitor but never seen in training: found in the page's list all the same.
-    text = verdict_for("indications", [], "do you remove vascular lesions?", procedure, CLINIC).text
+    text = verdict_for("indications", [], "do you remove vascular lesions?", procedure).text
     assert text.startswith("Yes: vascular lesions are among the conditions")
     page.write_text(page.read_text().replace("11. Melasma (benign pigmentation disorder).\n", ""))
     procedure = next(iter(load_content(content_copy).procedures.values()))
-    text = verdict_for("indications", [Named("condition", "melasma")], "", procedure, CLINIC).text
+    text = verdict_for("indications", [Named("condition", "melasma")], "", procedure).text
     assert text.startswith("The page doesn't list melasma")
 
 

@@ -1,0 +1,153 @@
+"""What to answer, decided before any wording: yes, not recommended, not on the page, a dermatologist, or the passage.
+
+A contraindication always wins. Before any "yes" the whole message is read
+against the page's contraindications passage: the entities the model found and
+the visitor's own words, through ``data/nlu/synonyms.yml`` (what visitors write
+→ the page's word). A word is a contraindication because that passage names its
+page word, so an edit of the page or of the synonyms changes the decision, and
+no topic the model picks can turn "I'm pregnant" into a "yes".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.library import Procedure
+from bot.terms import Mention, bare_term, contains, find_unit, mentions
+from bot.topics import Passage
+from bot.vocabulary import ENTITY_PASSAGES, conditions_of
+
+
+class Kind(str, Enum):
+    """What a visitor is told, most cautious first: a decision is as cautious as the most cautious finding."""
+
+    NOT_RECOMMENDED = "not_recommended"
+    SEE_DERMATOLOGIST = "see_dermatologist"
+    NOT_ON_PAGE = "not_on_page"
+    YES = "yes"
+    TOPIC = "topic"  # nothing named to decide on: the topic's passage answers
+
+
+@dataclass(frozen=True)
+class Named:
+    """Something a visitor named: the page's word for it and the words they typed."""
+
+    kind: str
+    value: str
+    typed: str = ""
+
+    @property
+    def label(self) -> str:
+        typed = bare_term(self.typed).casefold()
+        return f"{typed} ({self.value})" if typed and not contains(self.value, typed) else self.value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing named, what the page says about it, and the page's sentence or list item that says so."""
+
+    named: Named
+    kind: Kind
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to give, with the passage and the page's words it rests on."""
+
+    topic: str
+    passage: Passage | None  # the passage the answer rests on (and links to)
+    findings: tuple[Finding, ...] = ()
+    # Contraindications the visitor named only inside a listed condition ("hyperpigmentation due to
+    # pregnancy"): the condition is treatable, once these are over.
+    caveats: tuple[Finding, ...] = ()
+
+    @property
+    def kind(self) -> Kind:
+        return min((finding.kind for finding in self.findings), key=list(Kind).index, default=Kind.TOPIC)
+
+
+def decide(topic: str, named: list[Named], message: str, procedure: Procedure, synonyms: Mapping[str, str]) -> Decision:
+    """The decision for a question on ``topic`` that names ``named`` (from the model) in ``message``.
+
+    ``synonyms`` maps what visitors write to the page's words (see :func:`bot.vocabulary.synonyms`).
+    """
+    passage = procedure.passages.get(topic)
+    contraindications = procedure.passages.get("contraindications")
+    avoided = _contraindicated(contraindications, synonyms)
+    said = mentions(message, {**{name: name for name in conditions_of(procedure)}, **synonyms})
+    hits = [mention for mention in said if mention.term.casefold() in avoided]
+    # The model's entities count unless they stand inside a longer phrase: "scars" in "keloid scars" is
+    # the keloid, "pregnancy" in "hyperpigmentation due to pregnancy" is the listed condition.
+    spoken = [item for item in _unique(named) if not _inside(item, said)]
+    stopped = [Named("situation", hit.term, hit.said) for hit in hits] + [
+        item
+        for item in spoken
+        if item.value.casefold() in avoided
+        or (item.kind == "situation" and contraindications and find_unit(contraindications, item.value))
+    ]
+    stopped = _unique(stopped)
+    findings = [Finding(item, Kind.NOT_RECOMMENDED, find_unit(contraindications, item.value)) for item in stopped]
+    settled = {item.value.casefold() for item in stopped}
+    others = [item for item in spoken if item.value.casefold() not in settled]
+    findings += _verdicts(topic, passage, others, said, procedure)
+    if stopped:
+        return Decision("contraindications", contraindications, tuple(findings))
+    return Decision(topic, passage, tuple(findings), _caveats(said, contraindications, avoided, synonyms))
+
+
+def _contraindicated(passage: Passage | None, synonyms: Mapping[str, str]) -> set[str]:
+    """The page words the contraindications passage names (read like a visitor's message: longest first)."""
+    return {mention.term.casefold() for mention in mentions(passage.text, synonyms)} if passage else set()
+
+
+def _inside(item: Named, said: list[Mention]) -> bool:
+    words = item.typed or item.value
+    return any(contains(mention.said, words) and not contains(words, mention.said) for mention in said)
+
+
+def _unique(items: list[Named]) -> list[Named]:
+    return list({item.value.casefold(): item for item in items}.values())
+
+
+def _verdicts(
+    topic: str, passage: Passage | None, named: list[Named], said: list[Mention], procedure: Procedure
+) -> list[Finding]:
+    """Yes / not on the page for each condition, area or situation that the topic settles."""
+    kind = next((kind for kind, settled_by in ENTITY_PASSAGES.items() if settled_by == topic), None)
+    if passage is None or kind is None:
+        return []
+    relevant = [item for item in named if item.kind == kind]
+    if not relevant and kind == "condition":
+        # A condition staff just added to the page's list is answerable before any retraining.
+        listed = set(conditions_of(procedure))
+        relevant = _unique([Named(kind, mention.term, mention.said) for mention in said if mention.term in listed])
+    findings = []
+    for item in relevant:
+        unit = find_unit(passage, item.value)
+        if kind == "situation":  # a situation the page names is a contraindication, never a yes
+            findings.append(Finding(item, Kind.NOT_RECOMMENDED if unit else Kind.SEE_DERMATOLOGIST, unit))
+        else:
+            findings.append(Finding(item, Kind.YES if unit else Kind.NOT_ON_PAGE, unit))
+    return findings
+
+
+def _caveats(
+    said: list[Mention], passage: Passage | None, avoided: set[str], synonyms: Mapping[str, str]
+) -> tuple[Finding, ...]:
+    """Where a named condition itself names a contraindication, every contraindication of that sentence."""
+    if passage is None:
+        return ()
+    caveats: list[Finding] = []
+    for mention in said:
+        for inner in mentions(mention.term, synonyms):
+            if inner.term.casefold() not in avoided or contains(inner.term, mention.term):
+                continue
+            sentence = find_unit(passage, inner.term)
+            together = [inner.term] + [
+                m.term for m in mentions(sentence or "", synonyms) if m.term.casefold() in avoided
+            ]
+            caveats += [Finding(Named("situation", term), Kind.NOT_RECOMMENDED, sentence) for term in together]
+    return tuple({finding.named.value: finding for finding in caveats}.values())
