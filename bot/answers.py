@@ -98,7 +98,7 @@ def _verdict_line(finding: Finding, overall: Kind, after: str) -> str:
         return f"The page doesn't list {term}; ask the clinic or book a consultation with a dermatologist."
     what = f"the {term} {verb} one of the areas we treat" if kind == "body_area" else _listed(term, verb)
     if overall is Kind.NOT_RECOMMENDED:  # listed, but a contraindication named with it comes first
-        return sentence(f"{what}, but only once the contraindication no longer applies")
+        return sentence(f"{what}, but not while a contraindication applies")
     if after:
         return f"Yes, after {after}: {what}."
     return f"Yes: {what}." if kind != "body_area" else f"Yes, {what}."

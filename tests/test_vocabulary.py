@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from bot.library import load_content
-from bot.vocabulary import DATA_DIR, LOOKUPS, drift, lookup_yaml
+from bot.vocabulary import DATA_DIR, LOOKUPS, drift, lookup_yaml, synonyms, trained_words
 
 
 def test_shipped_lookup_table_matches_the_page(shipped):
@@ -32,3 +32,19 @@ def test_a_removed_item_that_synonyms_point_at_is_flagged(content_copy):
     page.write_text(page.read_text().replace("11. Melasma (benign pigmentation disorder).\n", ""))
     warnings = [str(w) for w in drift(load_content(content_copy))]
     assert any("treats 'melasma' as a condition" in w and ":25:" in w for w in warnings)
+
+
+def test_every_synonym_is_annotated_in_a_training_example():
+    annotated = set().union(*trained_words().values())
+    unannotated = [word for word, term in synonyms().items() if word != term.casefold() and word not in annotated]
+    assert unannotated == []
+
+
+def test_contraindication_words_stand_for_the_pages_words():
+    vocabulary = synonyms()
+    assert {vocabulary[word] for word in ("melanoma", "chemotherapy", "eczema", "psoriasis", "inflamed acne")} == {
+        "cancer",
+        "skin diseases",
+    }
+    assert vocabulary["breast-feeding"] == "lactation"
+    assert vocabulary["acne marks"] == "acne spots"  # marks left by acne are treated; active acne is not

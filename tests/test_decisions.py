@@ -1,0 +1,218 @@
+"""The decision table: what the assistant decides, apart from how it is worded.
+
+A contraindication always wins: for every topic the model might pick, a message
+naming pregnancy, lactation, keloids, cancer or an acute skin disease is "not
+recommended", resting on the page's contraindications sentence, alone or with
+a listed condition or area, whether or not the model found the entities.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answers import sentence, word
+from bot.clinic import Clinic
+from bot.decisions import Decision, Kind, Named, decide
+from bot.library import load_content
+from bot.terms import find_unit
+from bot.topics import TOPICS, sentences
+from bot.vocabulary import synonyms
+
+SYNONYMS = synonyms()
+
+# (how a visitor says it, the page's word, the words the model tags)
+SITUATIONS = [
+    ("I'm pregnant", "pregnancy", "pregnant"),
+    ("we're expecting a baby in May and", "pregnancy", "expecting a baby"),
+    ("I'm breastfeeding", "lactation", "breastfeeding"),
+    ("still Breast-Feeding my son", "lactation", "Breast-Feeding"),
+    ("I'm nursing", "lactation", "nursing"),
+    ("I'm prone to keloids", "keloid scars", "keloids"),
+    ("I had melanoma two years ago", "cancer", "melanoma"),
+    ("I'm on chemotherapy", "cancer", "chemotherapy"),
+    ("I have cancer", "cancer", "cancer"),
+    ("my eczema is flaring", "skin diseases", "eczema"),
+    ("I have psoriasis", "skin diseases", "psoriasis"),
+    ("I've got inflamed acne", "skin diseases", "inflamed acne"),
+    ("my active acne is bad", "skin diseases", "active acne"),
+]
+# (the rest of the question, the entity the model might find in it)
+ASKS = [
+    ("can I have it?", None),
+    ("can you remove my melasma?", Named("condition", "melasma", "melasma")),
+    ("can you remove my scars?", Named("condition", "scars", "scars")),
+    ("can you fade my freckles?", Named("condition", "freckles", "freckles")),
+    ("can you do my décolleté?", Named("body_area", "décolleté", "décolleté")),
+    ("can you treat my hands?", Named("body_area", "back of the hands", "hands")),
+]
+
+
+@pytest.fixture(scope="module")
+def procedure(shipped):
+    return next(iter(shipped.procedures.values()))
+
+
+def rests_on(decision: Decision, procedure, page_word: str) -> bool:
+    """The decision quotes the contraindications sentence that names ``page_word``."""
+    sentence = find_unit(procedure.passages["contraindications"], page_word)
+    return sentence is not None and any(finding.quote == sentence for finding in decision.findings)
+
+
+@pytest.mark.parametrize("model_found", [True, False], ids=["entities", "words-only"])
+@pytest.mark.parametrize(("ask", "asked"), ASKS, ids=[ask for ask, _ in ASKS])
+@pytest.mark.parametrize(("situation", "page_word", "typed"), SITUATIONS, ids=[s for s, _, _ in SITUATIONS])
+@pytest.mark.parametrize("topic", TOPICS)
+def test_a_contraindication_always_wins(procedure, topic, situation, page_word, typed, ask, asked, model_found):
+    named = [Named("situation", page_word, typed), *([asked] if asked else [])] if model_found else []
+    decision = decide(topic, named, f"{situation}, {ask}", procedure, SYNONYMS)
+    assert decision.kind is Kind.NOT_RECOMMENDED
+    assert decision.passage.topic == "contraindications"
+    assert rests_on(decision, procedure, page_word)
+    if "keloid" in situation and "scars" not in ask:  # the keloid's "scars" is never the listed condition
+        assert all(finding.named.value != "scars" for finding in decision.findings)
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+@pytest.mark.parametrize(
+    ("message", "named"),
+    [
+        # What the model got wrong: the keloid tagged as the listed condition "scars".
+        ("can you remove my keloid scars?", [Named("condition", "scars", "scars")]),
+        ("i have a keloid scar on my chest, can you remove it", [Named("body_area", "décolleté", "chest")]),
+        ("do you treat eczema?", [Named("condition", "eczema", "eczema")]),
+        ("psoriasis on my arms, can you help?", [Named("body_area", "arms", "arms")]),
+        ("I\u2019m PREGNANT \u2013 can you do my décolleté?", []),  # curly apostrophe, capitals, a dash
+        ("I'm pregnant and have hyperpigmentation due to pregnancy", []),
+        ("/indications pregnant", []),
+    ],
+)
+def test_what_the_model_picked_or_missed_cannot_turn_a_contraindication_into_a_yes(procedure, topic, message, named):
+    decision = decide(topic, named, message, procedure, SYNONYMS)
+    assert decision.kind is Kind.NOT_RECOMMENDED
+    assert all(finding.kind is not Kind.YES or finding.named.value != "scars" for finding in decision.findings)
+
+
+CONTRA = "contraindications"
+PREGNANCY_SENTENCE = "Laser treatment is not recommended during lactation or pregnancy."
+
+
+@pytest.mark.parametrize(
+    ("topic", "message", "named", "kind", "rests_on", "quotes"),
+    [
+        # Listed conditions and areas: yes, with the list item or sentence that says so.
+        ("indications", "can you remove melasma", [Named("condition", "melasma")], Kind.YES, "indications",
+         {"Melasma (benign pigmentation disorder)."}),
+        ("indications", "can you remove my scars?", [Named("condition", "scars", "scars")], Kind.YES, "indications",
+         {"Stretch marks (striae) and scars."}),
+        ("indications", "do you fade freckles", [], Kind.YES, "indications", {"Freckles."}),
+        ("indications", "can you get rid of acne marks", [], Kind.YES, "indications", {"Acne spots."}),
+        ("indications", "pregnancy mask, can you remove it?", [Named("condition", "melasma", "pregnancy mask")],
+         Kind.YES, "indications", {"Melasma (benign pigmentation disorder)."}),
+        ("body_areas", "do you do hands?", [Named("body_area", "back of the hands", "hands")], Kind.YES, "body_areas",
+         None),
+        ("body_areas", "what about the décolleté", [Named("body_area", "décolleté")], Kind.YES, "body_areas", None),
+        # Not on the page: said plainly, nothing quoted as if it were.
+        ("indications", "can you remove a tattoo?", [Named("condition", "tattoo", "tattoo")], Kind.NOT_ON_PAGE,
+         "indications", set()),
+        ("body_areas", "can you do my legs", [Named("body_area", "legs")], Kind.NOT_ON_PAGE, "body_areas", set()),
+        # A situation the page doesn't name: a dermatologist decides.
+        ("contraindications", "I have diabetes, can I have it?", [Named("situation", "diabetes")],
+         Kind.SEE_DERMATOLOGIST, CONTRA, set()),
+        # Asked about contraindications in general, or any other topic with nothing named: the passage.
+        ("contraindications", "who can't have it?", [], Kind.TOPIC, CONTRA, set()),
+        ("contraindications", "are there any contraindications?", [], Kind.TOPIC, CONTRA, set()),
+        ("sessions", "how many sessions will I need?", [], Kind.TOPIC, "sessions", set()),
+        ("results", "what results can I expect?", [], Kind.TOPIC, "results", set()),
+        ("safety", "is it safe?", [], Kind.TOPIC, "safety", set()),
+        # Named both ways on the page: treatable, and the contraindication sentence says when.
+        ("indications", "can you treat hyperpigmentation due to pregnancy?", [], Kind.YES, "indications",
+         {"Hyperpigmentation due to pregnancy.", PREGNANCY_SENTENCE}),
+        ("indications", "can you treat hyperpigmentation due to pregnancy?",
+         [Named("condition", "hyperpigmentation due to pregnancy"), Named("situation", "pregnancy", "pregnancy")],
+         Kind.YES, "indications", {"Hyperpigmentation due to pregnancy.", PREGNANCY_SENTENCE}),
+        ("sessions", "how many sessions for hyperpigmentation due to pregnancy?", [], Kind.TOPIC, "sessions",
+         {PREGNANCY_SENTENCE}),
+        # Contraindications, in the topic that asks about them.
+        ("contraindications", "i get keloids easily", [Named("situation", "keloid scars", "keloids")],
+         Kind.NOT_RECOMMENDED, CONTRA, None),
+        ("contraindications", "can I come during an eczema flare?", [], Kind.NOT_RECOMMENDED, CONTRA, None),
+    ],
+)  # fmt: skip
+def test_decision_table(procedure, topic, message, named, kind, rests_on, quotes):
+    decision = decide(topic, named, message, procedure, SYNONYMS)
+    assert decision.kind is kind
+    assert decision.passage.topic == rests_on
+    if quotes is not None:
+        assert {f.quote for f in (*decision.findings, *decision.caveats) if f.quote} == quotes
+
+
+def test_a_condition_named_both_ways_carries_every_contraindication_of_its_sentence(procedure):
+    decision = decide("indications", [], "hyperpigmentation due to pregnancy?", procedure, SYNONYMS)
+    assert [caveat.named.value for caveat in decision.caveats] == ["pregnancy", "lactation"]
+    assert all(caveat.kind is Kind.NOT_RECOMMENDED for caveat in decision.caveats)
+
+
+def test_contraindications_follow_the_page_not_a_list_in_code(content_copy):
+    page = content_copy / "procedures" / "laser-pigment-removal.md"
+    page.write_text(page.read_text().replace(" or skin diseases that are in an acute stage", ""))
+    edited = next(iter(load_content(content_copy).procedures.values()))
+    assert decide("indications", [], "I have eczema, can you do freckles?", edited, SYNONYMS).kind is Kind.YES
+    assert decide("indications", [], "I have cancer, can you do freckles?", edited, SYNONYMS).kind is (
+        Kind.NOT_RECOMMENDED
+    )
+
+
+def test_a_synonym_added_to_the_vocabulary_is_a_contraindication_at_once(procedure):
+    message = "I'm in my second trimester, can you do my freckles?"
+    assert decide("indications", [], message, procedure, SYNONYMS).kind is Kind.YES
+    with_trimester = {**SYNONYMS, "second trimester": "pregnancy"}
+    assert decide("indications", [], message, procedure, with_trimester).kind is Kind.NOT_RECOMMENDED
+
+
+# Wording: each kind's first sentence says the decision unambiguously.
+FIRST_WORDS = {
+    Kind.YES: ("Yes",),
+    Kind.NOT_RECOMMENDED: ("No:",),
+    Kind.NOT_ON_PAGE: ("The page doesn't list", "The page doesn't name"),
+    Kind.SEE_DERMATOLOGIST: ("The page doesn't mention",),
+}
+WORDED = [
+    ("indications", "can you remove melasma", [Named("condition", "melasma")]),
+    ("body_areas", "hands?", [Named("body_area", "back of the hands", "hands")]),
+    ("indications", "hyperpigmentation due to pregnancy?", []),
+    ("indications", "tattoo?", [Named("condition", "tattoo")]),
+    ("body_areas", "legs?", [Named("body_area", "legs")]),
+    ("contraindications", "diabetes?", [Named("situation", "diabetes")]),
+    ("indications", "I'm pregnant, can you remove my melasma?", [Named("condition", "melasma")]),
+    ("body_areas", "I'm pregnant - can you do my décolleté?", [Named("body_area", "décolleté")]),
+    ("indications", "can you remove my keloid scars?", [Named("condition", "scars", "scars")]),
+    (
+        "indications",
+        "can you remove melasma and a tattoo",
+        [Named("condition", "melasma"), Named("condition", "tattoo")],
+    ),
+    ("contraindications", "who can't have it", []),
+    ("sessions", "how many sessions", []),
+]
+
+
+@pytest.mark.parametrize(("topic", "message", "named"), WORDED, ids=[m for _, m, _ in WORDED])
+def test_the_first_sentence_says_the_decision(procedure, topic, message, named):
+    decision = decide(topic, named, message, procedure, SYNONYMS)
+    answer = word(decision, procedure, Clinic())
+    first = sentences(answer.text.split("\n")[0])[0]
+    assert answer.decision == decision.kind.value
+    if decision.kind is Kind.TOPIC:
+        assert first == sentence(sentences(procedure.passages[topic].units[0])[0])
+    else:
+        assert first.startswith(FIRST_WORDS[decision.kind]), first
+    if decision.kind is not Kind.YES:
+        assert not answer.text.startswith("Yes")
+    if decision.kind is Kind.NOT_RECOMMENDED:
+        assert "not recommended" in first
+    if decision.caveats:
+        assert "after pregnancy and lactation" in first
+
+
+def test_the_wording_table_covers_every_kind(procedure):
+    assert {decide(topic, named, message, procedure, SYNONYMS).kind for topic, message, named in WORDED} == set(Kind)
