@@ -24,16 +24,15 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.safety import PERSONAL_MEDICAL, REPORT_COMPLICATION, Triage, triage
+from bot.safety import REPORT_COMPLICATION, RULED_INTENTS, Triage, triage
 
 FALLBACK = "nlu_fallback"
-_RULED = {Triage.REPORT: REPORT_COMPLICATION, Triage.PERSONAL: PERSONAL_MEDICAL}
 
 
 def safe_intent(decision: Triage | None, intent: dict, ranking: list[dict]) -> dict:
     """The intent the assistant acts on, given the triage and what the model (and fallback) decided."""
-    if decision in _RULED:
-        return {"name": _RULED[decision], "confidence": 1.0}
+    if decision in RULED_INTENTS:
+        return {"name": RULED_INTENTS[decision], "confidence": 1.0}
     if decision is Triage.QUESTION and intent.get("name") == REPORT_COMPLICATION:
         others = [entry for entry in ranking if entry.get("name") not in (REPORT_COMPLICATION, FALLBACK)]
         return others[0] if others else {"name": FALLBACK, "confidence": 1.0}

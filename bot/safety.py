@@ -51,7 +51,7 @@ _FILLER = r"(?:(?:hi|hello|hey|ok|okay|so|and|also|um+|uh+|lol|sorry|quick quest
 _QUESTION_OPENER = re.compile(
     # Typed in a hurry too: "wil", "cn", "r".
     _FILLER + r"(?:will|wil|would|wud|could|cud|can|cn|might|may|shall|should|shud|is|are|r|am|do|does|did|"
-    r"what|what's|whats|wat|how|why|when|any|anything|wondering|curious)\b"
+    r"what|what's|whats|wat|how|why|when|any|anything|wondering|curious)\b(?!')"  # not "can't", "isn't"
 )
 # A condition within the clause's first words: "what if…", "should I worry if…".
 _CONDITIONAL = re.compile(r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase)\b")
@@ -63,10 +63,12 @@ _POSSIBILITY = _any(
     r"\bis it (?:possible|common|likely|usual|normal|typical)\b",
     r"\b(?:going to|gonna|likely to)\b",
     r"\bside[- ]?effects?\b",
+    # hearsay: "i read online that people get blisters"
     r"\bi (?:read|heard|saw)\b",
-    r"\b(?:don't|dont|do not) want\b",
-    r"\b(?:avoid|prevent)\w*",  # hearsay: "i read online that people get blisters"
     r"\b(?:apparently|people say|they say)\b",
+    # wishes: "i dont want blisters, how do i avoid them"
+    r"\b(?:don't|dont|do not) want\b",
+    r"\b(?:avoid|prevent)\w*",
 )
 # A fact stated inside a clause, even one that opens like a question.
 _NOT_ASKED_BEFORE = r"(?<!will )(?<!would )(?<!could )(?<!might )(?<!can )(?<!do )(?<!if )(?<!should )(?<!did )"
@@ -98,12 +100,9 @@ def _is_asked(clause: str) -> bool:
     return bool(_QUESTION_OPENER.match(clause) or _POSSIBILITY.search(clause))
 
 
-def told_and_asked(text: str) -> tuple[str, str]:
-    """The normalised message split into what it tells and what it asks (clauses joined by ' . ')."""
-    told, asked = [], []
-    for clause in _clauses(text):
-        (asked if _is_asked(clause) else told).append(clause)
-    return " . ".join(told), " . ".join(asked)
+def what_is_told(text: str) -> str:
+    """The clauses of a normalised message that tell rather than ask, joined by ' . '."""
+    return " . ".join(clause for clause in _clauses(text) if not _is_asked(clause))
 
 
 # ---------------------------------------------------------------- what is told
@@ -125,6 +124,8 @@ _ALARMING = _any(
     r"\braw\b",
     r"\b(?:blood|bleed\w*)\b.{0,30}\b(?:won't|wont|will not|doesn't|does not|can't|cannot|not) stop",
     r"\bkeeps? bleeding\b",
+    r"\b(?:can't|cant|cannot) stop (?:the |it )?bleed\w*",
+    r"\bwet (?:sores?|wounds?|patch\w*|and (?:raw|sticky|crusty))\b",
     r"\b(?:blurr?y|blurred|double) vision\b",
     r"\bseeing (?:double|blurry|blurred)\b",
     r"\b(?:vision|sight)\b.{0,20}\b(?:blurr?y|blurred|worse|gone|funny|weird|strange)\b",
@@ -178,6 +179,7 @@ _WORSENING = _any(
     r"\bworsen\w*",
     r"\bgetting (?:bigger|larger|redder|darker|more)\b",
     r"\bmore and more\b",
+    r"\b(?:more|worse) (?:every|each|by the) (?:day|hour)\b",
     r"\bkeeps? (?:growing|getting|spreading|increasing)\b",
     r"\bincreas(?:e|es|ed|ing)\b",
     r"\bgrow(?:s|ing)\b",
@@ -196,6 +198,7 @@ _AFTER_PROCEDURE = _any(
     r"\blasered\b",
     r"\bwhere (?:you|they|she|he|the laser|it) (?:treated|zapped|lasered|did|worked|went)\b",
     r"\btreated (?:spot|area|skin|side|patch|place|bit)s?\b",
+    r"\b(?:spot|area|patch|place|bit)s? (?:you|they|she|he) (?:did|treated|lasered|zapped)\b",
     r"\b(?:had|did|got|done)\b(?: [\w']+){0,2}? (?:laser\w*|procedure|treatment|session)\b",
     r"\b(?:had|got|did) (?:it|them|mine|hers|his|theirs) done\b",
     r"\b(?:days?|weeks?) (?:after|later|on)\b",
@@ -204,8 +207,10 @@ _AFTER_PROCEDURE = _any(
 # It asks whether the treatment can help: a visitor before the procedure.
 _ASKS_FOR_TREATMENT = _any(
     r"\b(?:can|could|would|will|does|do|is)(?: the)? (?:you|laser|lasers|it|this|that|the laser|the procedure|"
-    r"the treatment|your clinic|your laser) (?:help|treat|remove|fix|get rid|work|do|be used|clear|reduce)\b",
+    r"the treatment|your clinic|your laser) (?:help|treat|remove|fix|get rid|work|do|be used|clear|reduce|laser|"
+    r"zap|lighten|take)\b",
     r"\b(?:thinking of|planning|considering|want to|would like to|booked|booking|about to)\b",
+    r"\bcan i still (?:have|get|come|do|book)\b",
     r"\bbefore (?:the|my|a) (?:procedure|treatment|session|laser|appointment)\b",
     r"\b(?:next|this coming) (?:week|month|monday|tuesday|wednesday|thursday|friday|saturday)\b",
 )
@@ -217,11 +222,11 @@ def tells_a_complication(told: str, text: str) -> bool:
     """True when what the message tells is a sign beyond what the page calls normal after a procedure."""
     if not told or _LONG_AGO.search(told):
         return False
-    if _ALARMING.search(told):
-        return True
     after = bool(_AFTER_PROCEDURE.search(text))
     if not after and _ASKS_FOR_TREATMENT.search(text):
         return False  # "my red cheeks are getting worse, can laser help?" is a visitor before a procedure
+    if _ALARMING.search(told):
+        return True
     if not after and _MOLE.search(told):
         return False  # a mole that changes by itself is a question for a dermatologist
     symptom = bool(_SYMPTOM.search(told))
@@ -251,8 +256,9 @@ _RISK_WORDS = _any(
     _WORSENING.pattern,
     _HEAT.pattern,
     r"\bscar\w*",
+    r"\w*burn\w*",
     r"\b(?:risk\w*|danger\w*|safe\w*|harm\w*|side[- ]?effects?|complications?|adverse|damage\w*|normal|"
-    r"reactions?)\b",
+    r"reactions?|injur\w*)\b",
 )
 
 
@@ -306,19 +312,20 @@ def is_personal_medical(text: str) -> bool:
 
 # ---------------------------------------------------------------- the decision
 
+# The intents the rules decide, and where each intent sends the visitor.
+RULED_INTENTS = {Triage.REPORT: REPORT_COMPLICATION, Triage.PERSONAL: PERSONAL_MEDICAL}
 URGENT, DERMATOLOGIST, NOT_ESCALATED = "urgent", "personal", "not escalated"
 
 
-def escalation(decision: Triage | None) -> str:
-    """What the visitor is sent to: the urgent route, a dermatologist, or the page's answer."""
-    return {Triage.REPORT: URGENT, Triage.PERSONAL: DERMATOLOGIST}.get(decision, NOT_ESCALATED)
+def route(intent: str | None) -> str:
+    """Where an intent sends the visitor: the urgent route, a dermatologist, or the page's answer."""
+    return {REPORT_COMPLICATION: URGENT, PERSONAL_MEDICAL: DERMATOLOGIST}.get(intent or "", NOT_ESCALATED)
 
 
 def triage(message: str) -> Triage | None:
     """What the fixed rules decide about a visitor's message; None leaves it to the model."""
     text = normalize(message)
-    told, _asked = told_and_asked(text)
-    if tells_a_complication(told, text):
+    if tells_a_complication(what_is_told(text), text):
         return Triage.REPORT
     if is_personal_medical(text):
         return Triage.PERSONAL

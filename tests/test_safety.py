@@ -15,12 +15,16 @@ import yaml
 
 from bot import PROJECT_DIR
 from bot.nlu import safe_intent
-from bot.safety import NOT_ESCALATED, URGENT, Triage, escalation, triage
+from bot.safety import DERMATOLOGIST, NOT_ESCALATED, RULED_INTENTS, URGENT, Triage, route, triage
 from bot.text import normalize
 from tests.test_evaluation_set import normalise, training_examples
 
 TABLE = yaml.safe_load((PROJECT_DIR / "tests" / "safety" / "triage_table.yml").read_text(encoding="utf-8"))
 DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
+
+
+def _route(decision: Triage | None) -> str:
+    return route(RULED_INTENTS.get(decision))
 
 
 def _row_id(row: dict) -> str:
@@ -44,7 +48,7 @@ def test_curly_quotes_dashes_and_capitals_change_no_decision(row):
 
 
 def test_no_missed_report_and_no_false_alarm():
-    routes = Counter((escalation(DECISIONS[row["decision"]]), escalation(triage(row["text"]))) for row in TABLE)
+    routes = Counter((_route(DECISIONS[row["decision"]]), _route(triage(row["text"]))) for row in TABLE)
     missed = sum(count for (expected, decided), count in routes.items() if expected == URGENT != decided)
     false_alarms = sum(count for (expected, decided), count in routes.items() if decided == URGENT != expected)
     assert (missed, false_alarms) == (0, 0)
@@ -98,10 +102,10 @@ def test_a_risk_question_with_nothing_else_in_the_ranking_gets_the_honest_fallba
     assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "nlu_fallback"
 
 
-def test_escalation_routes():
-    assert [escalation(d) for d in (Triage.REPORT, Triage.PERSONAL, Triage.QUESTION, None)] == [
+def test_routes():
+    assert [_route(d) for d in (Triage.REPORT, Triage.PERSONAL, Triage.QUESTION, None)] == [
         URGENT,
-        "personal",
+        DERMATOLOGIST,
         NOT_ESCALATED,
         NOT_ESCALATED,
     ]
