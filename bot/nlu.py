@@ -1,9 +1,16 @@
-"""A Rasa NLU component that applies the fixed safety rules of :mod:`bot.safety`.
+"""A Rasa NLU component that applies the fixed safety triage of :mod:`bot.safety`.
 
-It is the last component of the pipeline in ``config.yml``: when a rule fires,
-its intent wins with full confidence over both the learned classifier and the
-FallbackClassifier, so no model score can turn a complication into an FAQ
-answer or into "the page doesn't cover that".
+It is the last component of the pipeline in ``config.yml``, so its decision
+stands over both the learned classifier and the FallbackClassifier:
+
+- a complication report is ``report_complication`` with full confidence, so no
+  model score can turn it into an FAQ answer or "the page doesn't cover that";
+- a personal medical question is ``personal_medical`` likewise;
+- a question about risk may not be escalated by the model: if the model said
+  ``report_complication``, the best other intent of its ranking answers instead
+  (usually safety or recovery);
+- otherwise the model decides, and its ``report_complication`` stands: when
+  the rules know nothing, erring on the safe side is right.
 """
 
 from __future__ import annotations
@@ -17,7 +24,19 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.safety import triage
+from bot.safety import REPORT_COMPLICATION, RULED_INTENTS, Triage, triage
+
+FALLBACK = "nlu_fallback"
+
+
+def safe_intent(decision: Triage | None, intent: dict, ranking: list[dict]) -> dict:
+    """The intent the assistant acts on, given the triage and what the model (and fallback) decided."""
+    if decision in RULED_INTENTS:
+        return {"name": RULED_INTENTS[decision], "confidence": 1.0}
+    if decision is Triage.QUESTION and intent.get("name") == REPORT_COMPLICATION:
+        others = [entry for entry in ranking if entry.get("name") not in (REPORT_COMPLICATION, FALLBACK)]
+        return others[0] if others else {"name": FALLBACK, "confidence": 1.0}
+    return intent
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -34,10 +53,11 @@ class SafetyRules(GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = triage(message.get(TEXT) or "")
-            if intent:
-                decided = {"name": intent, "confidence": 1.0}
-                ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get("name") != intent]
+            intent = message.get(INTENT) or {}
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            decided = safe_intent(triage(message.get(TEXT) or ""), intent, ranking)
+            if decided != intent:
+                others = [entry for entry in ranking if entry.get("name") != decided["name"]]
                 message.set(INTENT, decided, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [decided, *others], add_to_output=True)
         return messages

@@ -4,6 +4,8 @@ Prints intent accuracy by kind of question, the fallback rate on out-of-scope
 questions, the rate of *confident wrong answers* (the one a clinic must not
 have), the worst confusions, and a sweep of the FallbackClassifier thresholds
 so that the values in config.yml can be chosen from figures, not guesses.
+Last, the triage confusion matrix on the triage table
+(tests/safety/triage_table.yml): missed complication reports and false alarms.
 
     .venv/bin/python scripts/evaluate.py [--model models/faq.tar.gz]
 """
@@ -24,7 +26,8 @@ import yaml
 from bot.answers import word
 from bot.decisions import Named, decide
 from bot.library import Content, load_content
-from bot.safety import triage
+from bot.nlu import safe_intent
+from bot.safety import RULED_INTENTS, URGENT, Triage, route, triage
 from bot.topics import TOPICS
 from bot.vocabulary import synonyms
 
@@ -34,6 +37,9 @@ os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT_DIR / "tests" / "evaluation" / "questions.yml"
+TRIAGE_TABLE = PROJECT_DIR / "tests" / "safety" / "triage_table.yml"
+TABLE_DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
+ROUTES = ("urgent", "personal", "not escalated")
 FALLBACK = "nlu_fallback"
 DECLINED = {FALLBACK, "out_of_scope"}  # both end in the honest "the page doesn't cover that"
 
@@ -49,15 +55,14 @@ class Prediction:
     margin: float  # top confidence minus the runner-up's
     entities: dict
     final: str  # what the pipeline decided, rules and fallback included
-    rule: str | None  # what the fixed safety rules decided, if anything
+    rule: Triage | None  # what the fixed safety triage decided, if anything
+    ranking: tuple[dict, ...]  # the model's intents, best first, without the fallback
 
     def decided(self, threshold: float, ambiguity: float) -> str:
         """The intent the pipeline would pick with these FallbackClassifier settings."""
-        if self.rule:  # the safety rules run last and override the model and the fallback
-            return self.rule
-        if self.confidence < threshold or self.margin < ambiguity:
-            return FALLBACK
-        return self.top
+        model = FALLBACK if self.confidence < threshold or self.margin < ambiguity else self.top
+        # The safety rules run last, as in config.yml: they may override the model and the fallback.
+        return safe_intent(self.rule, {"name": model}, list(self.ranking))["name"]
 
 
 def load_questions(path: Path = QUESTIONS) -> list[dict]:
@@ -85,6 +90,7 @@ async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
                 entities={entity["entity"]: str(entity["value"]) for entity in parsed.get("entities", [])},
                 final=parsed["intent"]["name"],
                 rule=triage(question["text"]),
+                ranking=tuple(ranking),
             )
         )
     return predictions
@@ -184,6 +190,36 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
         print_row(f"{candidate:.2f}", scores(predictions, threshold, candidate))
 
 
+def load_triage_table(path: Path = TRIAGE_TABLE) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+async def assistant_routes(model: Path, rows: list[dict]) -> list[str]:
+    """Where the whole NLU pipeline (model, fallback, safety rules) sends each phrasing of the table."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [route((await agent.parse_message(row["text"]))["intent"]["name"]) for row in rows]
+
+
+def triage_report(rows: list[dict], decided: list[str]) -> None:
+    """The confusion matrix of routes (urgent / personal / not escalated): expected by the table x decided."""
+    expected = [route(RULED_INTENTS.get(TABLE_DECISIONS[row["decision"]])) for row in rows]
+    outcomes = list(zip((row["text"] for row in rows), expected, decided, strict=True))
+    matrix = Counter((want, got) for _, want, got in outcomes)
+    print(f"\ntriage table: {len(rows)} phrasings (tests/safety/triage_table.yml); rows expected, columns decided")
+    print(f"  {'':<15}" + "".join(f"{name:>15}" for name in ROUTES))
+    for want in ROUTES:
+        print(f"  {want:<15}" + "".join(f"{matrix[(want, got)]:>15}" for got in ROUTES))
+    missed = [text for text, want, got in outcomes if want == URGENT != got]
+    alarms = [text for text, want, got in outcomes if got == URGENT != want]
+    print(f"missed reports {len(missed)}, false alarms {len(alarms)}")
+    for text in missed:
+        print(f"  missed report: {text}")
+    for text in alarms:
+        print(f"  false alarm: {text}")
+
+
 def print_row(setting: str, row: dict[str, float]) -> None:
     print(
         f"  {setting:<5} {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
@@ -205,6 +241,8 @@ def main() -> None:
     logging.disable(logging.WARNING)
     predictions = asyncio.run(predict(args.model, load_questions()))
     report(predictions, *configured_thresholds(), verbose=args.misses)
+    rows = load_triage_table()
+    triage_report(rows, asyncio.run(assistant_routes(args.model, rows)))
 
 
 if __name__ == "__main__":

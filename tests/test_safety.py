@@ -1,77 +1,111 @@
-"""The fixed rules that escalate complications and personal medical questions."""
+"""The fixed safety triage, decided on the triage table (tests/safety/triage_table.yml).
+
+A missed report leaves someone with a complication reading an FAQ; a false
+alarm sends someone who only asked about risk to emergency services. The table
+must have neither, and typing it the way a phone does (curly apostrophes,
+dashes, capitals) must not change a single decision.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
+import yaml
 
-from bot.safety import PERSONAL, RED_FLAG, triage
+from bot import PROJECT_DIR
+from bot.nlu import safe_intent
+from bot.safety import DERMATOLOGIST, NOT_ESCALATED, RULED_INTENTS, URGENT, Triage, route, triage
+from bot.text import normalize
+from tests.test_evaluation_set import normalise, training_examples
 
-
-@pytest.mark.parametrize(
-    "message",
-    [
-        "I have blisters after the laser",
-        "there's pus coming out of the treated spot",
-        "got a fever the day after my session",
-        "the redness is spreading since yesterday",
-        "pain is getting worse 3 days after the laser",
-        "my eye is swollen after the procedure",
-        "swelling near my eye since the treatment",
-        "the spot is bleeding after the treatment",
-        "i think i got burned, skin is raw",
-        "hi, the area looks infected",
-    ],
-)
-def test_complications_are_red_flags(message):
-    assert triage(message) == RED_FLAG
+TABLE = yaml.safe_load((PROJECT_DIR / "tests" / "safety" / "triage_table.yml").read_text(encoding="utf-8"))
+DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
 
 
-@pytest.mark.parametrize(
-    "message",
-    [
-        "is my spot cancer?",
-        "could this be melanoma",
-        "I take isotretinoin, is that ok?",
-        "im on antibiotics can i still come",
-        "my mole changed shape",
-        "my mole itches, can you remove it",
-        "a mole on my back bleeds sometimes",
-        "what is this dark patch on my cheek",
-    ],
-)
-def test_personal_medical_questions_go_to_a_dermatologist(message):
-    assert triage(message) == PERSONAL
+def _route(decision: Triage | None) -> str:
+    return route(RULED_INTENTS.get(decision))
 
 
-@pytest.mark.parametrize(
-    "message",
-    [
-        "is redness normal after the laser?",
-        "is it normal to have some swelling for 2 days?",
-        "does it burn?",
-        "does it hurt?",
-        "will it hurt near my eyes?",
-        "do you treat spots near the eyes",
-        "can you remove moles?",
-        "can I do it if I have cancer?",
-        "how many sessions do I need",
-        "do I need painkillers",
-    ],
-)
-def test_ordinary_questions_are_left_to_the_faq(message):
-    assert triage(message) is None
+def _row_id(row: dict) -> str:
+    return f"{row['decision']}:{row['text'][:50]}"
+
+
+@pytest.mark.parametrize("row", TABLE, ids=_row_id)
+def test_triage_table(row):
+    assert triage(row["text"]) == DECISIONS[row["decision"]]
+
+
+def _phone_typed(text: str) -> str:
+    return text.replace("'", "\u2019").replace(" - ", " \u2013 ")
+
+
+@pytest.mark.parametrize("row", TABLE, ids=_row_id)
+def test_curly_quotes_dashes_and_capitals_change_no_decision(row):
+    expected = DECISIONS[row["decision"]]
+    assert triage(_phone_typed(row["text"])) == expected
+    assert triage(row["text"].upper()) == expected
+
+
+def test_no_missed_report_and_no_false_alarm():
+    routes = Counter((_route(DECISIONS[row["decision"]]), _route(triage(row["text"]))) for row in TABLE)
+    missed = sum(count for (expected, decided), count in routes.items() if expected == URGENT != decided)
+    false_alarms = sum(count for (expected, decided), count in routes.items() if decided == URGENT != expected)
+    assert (missed, false_alarms) == (0, 0)
+
+
+def test_the_table_covers_reports_and_questions_and_is_written_by_hand():
+    decisions = Counter(row["decision"] for row in TABLE)
+    assert len(TABLE) >= 150
+    assert decisions["report"] >= 60 and decisions["question"] >= 60
+    assert len({row["text"] for row in TABLE}) == len(TABLE), "a phrasing is in the table twice"
+    training = training_examples()
+    assert [row["text"] for row in TABLE if normalise(row["text"]) in training] == []
 
 
 @pytest.mark.parametrize(
-    ("message", "expected"),
+    ("typed", "read"),
     [
-        ("my skin looks burnt where you lasered it", RED_FLAG),
-        ("i take methotrexate, is that safe with laser", PERSONAL),
-        ("there's a spot on my arm that bleeds by itself", PERSONAL),
-        ("any idea what this is? a brown patch on my forehead", PERSONAL),
-        ("do i need to take painkillers before", None),
-        ("I'm taking time off work, how long is recovery", None),
+        ("redness won\u2019t go away", "redness won't go away"),
+        ("\u201cswollen\u201d \u2013 since Monday", '"swollen" - since monday'),
+        ("\uff4d\uff59 \uff46\uff41\uff43\uff45", "my face"),  # full-width letters
+        ("  pus\u200b\n\tcoming   OUT ", "pus coming out"),
+        ("2\u20143 days", "2-3 days"),
     ],
 )
-def test_more_everyday_phrasings(message, expected):
-    assert triage(message) == expected
+def test_normalize(typed, read):
+    assert normalize(typed) == read
+
+
+MODEL_SAID_COMPLICATION = {"name": "report_complication", "confidence": 0.95}
+RANKING = [MODEL_SAID_COMPLICATION, {"name": "safety", "confidence": 0.03}, {"name": "pain", "confidence": 0.02}]
+
+
+@pytest.mark.parametrize(
+    ("decision", "model", "acted_on"),
+    [
+        (Triage.REPORT, {"name": "recovery", "confidence": 0.99}, "report_complication"),
+        (Triage.PERSONAL, {"name": "indications", "confidence": 0.99}, "personal_medical"),
+        # A question about risk: the model may not raise the alarm; its next best topic answers.
+        (Triage.QUESTION, MODEL_SAID_COMPLICATION, "safety"),
+        (Triage.QUESTION, {"name": "recovery", "confidence": 0.9}, "recovery"),
+        # The rules know nothing: the model's escalation stands (the safe side).
+        (None, MODEL_SAID_COMPLICATION, "report_complication"),
+        (None, {"name": "sessions", "confidence": 0.9}, "sessions"),
+    ],
+)
+def test_what_the_assistant_acts_on(decision, model, acted_on):
+    assert safe_intent(decision, model, RANKING)["name"] == acted_on
+
+
+def test_a_risk_question_with_nothing_else_in_the_ranking_gets_the_honest_fallback():
+    assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "nlu_fallback"
+
+
+def test_routes():
+    assert [_route(d) for d in (Triage.REPORT, Triage.PERSONAL, Triage.QUESTION, None)] == [
+        URGENT,
+        DERMATOLOGIST,
+        NOT_ESCALATED,
+        NOT_ESCALATED,
+    ]
