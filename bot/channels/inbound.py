@@ -44,6 +44,7 @@ REMEMBERED_SENDERS = 10_000
 _LINE_BREAKS = re.compile(r"\r\n?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_LEADING_COMMAND_PREFIXES = re.compile(r"^[/\s]+")  # "/ /restart" must not become "/restart"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -96,7 +97,7 @@ def clean(text: str | bytes) -> str:
 
 def as_typed_text(text: str) -> str:
     """Words a visitor typed; Rasa would take a leading "/" for an intent and skip understanding them."""
-    return text.lstrip(COMMAND_PREFIX).strip()
+    return _LEADING_COMMAND_PREFIXES.sub("", text).strip()
 
 
 def too_long(limit: int) -> str:

@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.inbound import Gate, OnNewMessage, clean
+from bot.channels.inbound import Gate, OnNewMessage
 
 MAX_SENDER_CHARS = 128
 
@@ -36,7 +36,7 @@ def read_body(body: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadBody('the body must be a JSON object: {"sender": "…", "message": "…"}')
     sender = value.get("sender")
-    if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_CHARS or clean(sender) != sender:
+    if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER_CHARS or not sender.isprintable():
         raise BadBody(f"sender must be a string of 1 to {MAX_SENDER_CHARS} printable characters")
     if not isinstance(value.get("message"), str):
         raise BadBody("message must be a string")
