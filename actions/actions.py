@@ -56,9 +56,10 @@ def named_in(message: dict) -> list[Named]:
 def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:
     """The page a question is about: named in it, chosen before, or the only one there is."""
     message = tracker.latest_message.get("text") or ""
+    chosen = tracker.get_slot("procedure")  # a payload could once set it to any JSON value
     return (
         content.procedure_named(message)
-        or content.procedures.get(tracker.get_slot("procedure") or "")
+        or content.procedures.get(chosen if isinstance(chosen, str) else "")
         or (next(iter(content.procedures.values())) if len(content.procedures) == 1 else None)
     )
 

@@ -74,6 +74,10 @@ class Stack:
             raise ValueError("this stack serves no website: give it a site_port")
         return f"http://{self.host}:{self.site_port}"
 
+    def pid(self, name: str) -> int:
+        """The process id of one running server: "actions", "rasa" or "site"."""
+        return self._by_name[name].pid
+
     def environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
         env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{self.action_port}/webhook")

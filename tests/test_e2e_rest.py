@@ -51,13 +51,15 @@ def test_personal_medical_question_goes_to_a_dermatologist(stack):
 
 
 def test_out_of_scope_gets_the_honest_fallback_with_suggestions(stack):
+    sender = "fallback-visitor"
     for question in ("how much does it cost?", "what's your address", "do you do botox?"):
-        replies = ask(stack, question)
+        replies = ask(stack, question, sender)
         assert "page doesn't cover that" in reply_text(replies), question
         buttons = [button for reply in replies for button in reply.get("buttons", [])]
         assert 3 <= len(buttons) <= 4
     # A suggested question's button works like typing it.
-    assert "three to five sessions" in reply_text(ask(stack, "/sessions"))
+    [sessions] = [button["payload"] for button in buttons if button["payload"].startswith("/sessions")]
+    assert "three to five sessions" in reply_text(ask(stack, sessions, sender))
 
 
 def test_bot_challenge_is_answered_truthfully(stack):

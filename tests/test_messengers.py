@@ -210,7 +210,7 @@ def test_telegram_suggestions_are_an_inline_keyboard_that_answers_when_pressed(m
 
 def test_telegram_splits_a_long_answer_at_sentence_ends(messenger_stack, telegram_api):
     chat = next(ids)
-    to_telegram(messenger_stack, pressed(chat, "/sessions"))
+    to_telegram(messenger_stack, typed(chat, "how many sessions do I need?"))
     parts = [reply["text"] for reply in telegram_replies(telegram_api, chat, count=2)]
     assert all(len(part) <= 4096 for part in parts)
     assert parts[0].endswith("responds.") and parts[1].startswith("Plan note")
@@ -229,13 +229,13 @@ def test_telegram_refuses_updates_without_the_secret_token(messenger_stack, tele
 
 def test_telegram_answers_a_resent_update_once(messenger_stack, telegram_api):
     chat = next(ids)
-    update = pressed(chat, "/pain")
+    update = typed(chat, "does it hurt?")
     assert to_telegram(messenger_stack, update).status_code == 200
     assert to_telegram(messenger_stack, update).status_code == 200  # Telegram's retry: acknowledged, not answered
-    to_telegram(messenger_stack, pressed(chat, "/sessions"))
+    to_telegram(messenger_stack, typed(chat, "how many sessions do I need?"))
     replies = telegram_replies(telegram_api, chat, count=2)  # Rasa handles a chat's messages in order
     assert "painkillers" in replies[0]["text"] and "Plan note" in replies[1]["text"]
-    assert wait_until(lambda: user_messages(messenger_stack, chat) == ["/pain", "/sessions"])
+    assert wait_until(lambda: user_messages(messenger_stack, chat) == ["does it hurt?", "how many sessions do I need?"])
 
 
 def test_telegram_webhook_answers_at_once_while_the_api_hangs(messenger_stack, telegram_api):
@@ -323,13 +323,13 @@ def test_messenger_suggestions_are_quick_replies_within_limits(messenger_stack, 
         ("Does it hurt?", f"/pain{page}"),
         ("How long is the…", f"/recovery{page}"),
     ]
-    to_messenger(messenger_stack, said(psid, "How many sessions…", quick_reply="/sessions"))
+    to_messenger(messenger_stack, said(psid, "How many sessions…", quick_reply=f"/sessions{page}"))
     assert "Plan note" in messenger_replies(graph_api, psid, count=2)[1]["text"]
 
 
 def test_messenger_splits_a_long_answer_at_sentence_ends(messenger_stack, graph_api):
     psid = f"psid{next(ids)}"
-    to_messenger(messenger_stack, said(psid, "sessions", quick_reply="/sessions"))
+    to_messenger(messenger_stack, said(psid, "how many sessions do I need?"))
     parts = [reply["text"] for reply in messenger_replies(graph_api, psid, count=3)]
     assert all(len(part) <= 2000 and re.search(r"[.)]$", part) for part in parts)
     assert parts[-1].endswith(f"({PAGE_LINK})")
@@ -337,12 +337,12 @@ def test_messenger_splits_a_long_answer_at_sentence_ends(messenger_stack, graph_
 
 def test_messenger_answers_every_event_of_a_batch_once(messenger_stack, graph_api):
     psid = f"psid{next(ids)}"
-    pain, sessions = said(psid, "pain", quick_reply="/pain"), said(psid, "sessions", quick_reply="/sessions")
+    pain, sessions = said(psid, "does it hurt?"), said(psid, "how many sessions do I need?")
     assert to_messenger(messenger_stack, pain, sessions).status_code == 200
     assert to_messenger(messenger_stack, pain).status_code == 200  # Meta's retry of one of them
     texts = [reply["text"] for reply in messenger_replies(graph_api, psid, count=3)]
     assert "painkillers" in texts[0] and "Plan note 1:" in texts[1] and "Plan note" in texts[2]
-    assert wait_until(lambda: user_messages(messenger_stack, psid) == ["/pain", "/sessions"])
+    assert wait_until(lambda: user_messages(messenger_stack, psid) == ["does it hurt?", "how many sessions do I need?"])
 
 
 @pytest.mark.parametrize(
@@ -371,6 +371,61 @@ def test_messenger_failure_is_logged_and_the_conversation_kept(messenger_stack, 
     log = messenger_stack.log_dir / "rasa.log"
     assert wait_until(lambda: f"could not deliver to {psid}" in log.read_text(errors="replace"))
     assert PAGE_TOKEN not in log.read_text(errors="replace")
+
+
+# --- Hostile input ------------------------------------------------------------------------------------------------
+
+PREGNANCY_COMMAND = '/indications{"condition":"pregnancy"}'
+
+
+def test_button_payloads_not_offered_in_the_chat_are_read_as_words(messenger_stack, telegram_api, graph_api):
+    chat, psid = next(ids), f"psid{next(ids)}"
+    to_telegram(messenger_stack, pressed(chat, '/choose_procedure{"procedure":{"a":1}}'))
+    to_messenger(messenger_stack, {**said(psid, "x"), "message": None, "postback": {"payload": PREGNANCY_COMMAND}})
+    assert wait_until(lambda: user_messages(messenger_stack, chat)) == ['choose_procedure{"procedure":{"a":1}}']
+    assert wait_until(lambda: user_messages(messenger_stack, psid)) == ['indications{"condition":"pregnancy"}']
+    assert telegram_replies(telegram_api, chat) and messenger_replies(graph_api, psid)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        [],
+        "hi",
+        {"update_id": "1"},
+        {"update_id": 1, "message": {"text": "hi", "chat": "42"}},
+        {"update_id": 2, "message": {"text": "hi", "chat": {"id": [42]}}},
+        {"update_id": 3, "message": {"text": ["hi"], "chat": {"id": 42}}},
+        {"update_id": 4, "callback_query": {"data": 5, "message": {"chat": {"id": 42}, "reply_markup": [1]}}},
+        {"update_id": 5, "callback_query": {"message": {"chat": {"id": 42}, "reply_markup": {"inline_keyboard": 1}}}},
+    ],
+)
+def test_telegram_ignores_updates_of_the_wrong_shape(messenger_stack, update):
+    assert to_telegram(messenger_stack, update).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"sender": "psid", "message": {"text": "hi"}},
+        {"sender": {"id": 7}, "message": {"text": "hi"}},
+        {"sender": {"id": "psid-x"}, "message": {"text": 5, "quick_reply": "x"}},
+        {"sender": {"id": "psid-x"}, "message": {"quick_reply": {"payload": ["x"]}}},
+        {"sender": {"id": "psid-x"}, "postback": {"payload": {"a": 1}}},
+        {"sender": {"id": "psid-x"}, "postback": "x"},
+    ],
+)
+def test_messenger_ignores_events_of_the_wrong_shape(messenger_stack, event):
+    assert to_messenger(messenger_stack, event).status_code == 200
+
+
+def test_webhooks_refuse_nesting_deeper_than_json_can_be_read(messenger_stack):
+    body = b"[" * 50_000
+    secret = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    telegram = requests.post(f"{messenger_stack.url}/webhooks/telegram/webhook", data=body, headers=secret, timeout=10)
+    facebook = f"{messenger_stack.url}/webhooks/facebook/webhook"
+    messenger = requests.post(facebook, data=body, headers=signed(body), timeout=10)
+    assert (telegram.status_code, messenger.status_code) == (400, 400)
 
 
 # --- Neither channel configured -----------------------------------------------------------------------------------

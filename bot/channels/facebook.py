@@ -25,8 +25,9 @@ from sanic.response import HTTPResponse
 
 from bot.channels.delivery import ApiCall, JsonApi, Outbox, QueuedOutput
 from bot.channels.formatting import MESSENGER_LIMIT, PLAIN_TEXT, cut_title, split_message
+from bot.channels.inbound import as_typed_text
 from bot.channels.settings import FacebookSettings
-from bot.channels.webhooks import Incoming, WebhookInput, as_typed_text
+from bot.channels.webhooks import Incoming, WebhookInput
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_QUICK_REPLIES = 13
@@ -122,19 +123,26 @@ def read_events(update: Any) -> list[Incoming]:
 
 
 def _read_event(event: dict[str, Any]) -> Incoming | None:
-    sender = str((event.get("sender") or {}).get("id") or "")
+    sender = _text_in(event.get("sender"), "id")
     message, postback = event.get("message"), event.get("postback")
     if not sender:
         return None
     if isinstance(message, dict) and not message.get("is_echo"):
-        quick_reply = (message.get("quick_reply") or {}).get("payload")
-        text = quick_reply or (as_typed_text(message["text"]) if isinstance(message.get("text"), str) else "")
+        typed = _text_in(message, "text")
+        text = _text_in(message.get("quick_reply"), "payload") or (as_typed_text(typed) if typed else "")
         if text:
             return Incoming(_key(event, message), sender, text, sender_actions(sender))
-    if isinstance(postback, dict) and postback.get("payload"):
-        # Postbacks come from the Page's own buttons (Get Started, the menu), so the payload is the clinic's.
-        return Incoming(_key(event, postback), sender, str(postback["payload"]), sender_actions(sender))
+    payload = _text_in(postback, "payload")
+    if payload:
+        # A button's payload; the inbound gate lets it through as a command only if it was offered.
+        return Incoming(_key(event, postback), sender, payload, sender_actions(sender))
     return None
+
+
+def _text_in(value: Any, key: str) -> str:
+    """``value[key]`` when it is text (Meta sends ids as strings); "" for anything else."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 def _key(event: dict[str, Any], body: dict[str, Any]) -> str:

@@ -16,7 +16,10 @@ It also narrows what upstream leaves open, because the widget faces the public w
   becomes the tracker's sender id, and the tracker store is shared with the
   other channels, so an arbitrary id could write into, say, a Telegram chat's
   conversation.
-* A message must carry the session id confirmed on its own socket.
+* A message must carry the session id confirmed on its own socket, and a
+  ``message`` that is a string; anything else is ignored. Every message then
+  passes the same :mod:`bot.channels.inbound` gate as the other channels, and
+  engine.io refuses a packet larger than the request size limit.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as UpstreamSocketIOInput
 from sanic import Blueprint
 from socketio import AsyncServer
+
+from bot.channels.inbound import Gate
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +67,12 @@ class SocketIOInput(UpstreamSocketIOInput):
     """Rasa's socket.io channel with working session persistence and a list of allowed origins."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        gate = Gate()
+        blueprint = super().blueprint(gate.guard(on_new_message))
+        gate.install(blueprint)
         sio = self.sio
         assert sio is not None, "upstream's blueprint() creates the socket.io server"
+        sio.eio.max_http_buffer_size = gate.limits.max_request_bytes
         namespace = self.namespace or "/"
         upstream = sio.handlers[namespace]
         sio.on("connect", self._origin_guard(allowed_origins(), upstream["connect"]), namespace=namespace)
@@ -98,8 +106,11 @@ class SocketIOInput(UpstreamSocketIOInput):
 
     def _message_guard(self, sio: AsyncServer, handle_message: Handler) -> Handler:
         async def guarded_handle_message(sid: str, data: Any) -> None:
-            if not isinstance(data, dict):
+            if not isinstance(data, dict) or not isinstance(data.get("message"), str):
                 return
+            if not isinstance(data.get(self.metadata_key) or {}, dict):
+                # Upstream would json.loads a string here, and fail on anything else.
+                data = {key: value for key, value in data.items() if key != self.metadata_key}
             if self.session_persistence:
                 confirmed = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
                 if confirmed is None or data.get("session_id") != confirmed:

@@ -24,8 +24,9 @@ from sanic.request import Request
 
 from bot.channels.delivery import ApiCall, JsonApi, Outbox, QueuedOutput
 from bot.channels.formatting import TELEGRAM_HTML, TELEGRAM_LIMIT, cut_title, split_message
+from bot.channels.inbound import GREETING, as_typed_text
 from bot.channels.settings import TelegramSettings
-from bot.channels.webhooks import SEEN_UPDATES, BoundedMemory, Incoming, WebhookInput, as_typed_text
+from bot.channels.webhooks import SEEN_UPDATES, BoundedMemory, Incoming, WebhookInput
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_DATA_BYTES = 64
@@ -33,7 +34,6 @@ BUTTON_TITLE_LIMIT = 64  # Telegram sets none, but a phone shows little more tha
 MAX_BUTTONS = 100
 # Telegram sends /start when someone opens the bot, and /help is the other command every bot should know.
 GREETING_COMMANDS = ("/start", "/help")
-GREETING = "/greet"
 
 
 class CallbackData:
@@ -124,13 +124,20 @@ def read_update(update: Any, callbacks: CallbackData) -> list[Incoming]:
         return []
     key = str(update["update_id"])
     message, query = update.get("message"), update.get("callback_query")
-    if isinstance(message, dict) and isinstance(message.get("text"), str) and "chat" in message:
-        return [Incoming(key, str(message["chat"]["id"]), _typed(message["text"]))]
-    if isinstance(query, dict) and isinstance(query.get("message"), dict):
+    if isinstance(message, dict) and isinstance(message.get("text"), str) and _chat(message):
+        return [Incoming(key, _chat(message), _typed(message["text"]))]
+    if isinstance(query, dict) and isinstance(query.get("message"), dict) and _chat(query["message"]):
         ack = ApiCall("answerCallbackQuery", {"callback_query_id": query.get("id")})
         text = _pressed(query, callbacks)
-        return [Incoming(key, str(query["message"]["chat"]["id"]), text, receipts=(ack,))]
+        return [Incoming(key, _chat(query["message"]), text, receipts=(ack,))]
     return []
+
+
+def _chat(message: dict[str, Any]) -> str:
+    """The chat's id, or "" when the update has none that Telegram would send."""
+    chat = message.get("chat")
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    return str(chat_id) if isinstance(chat_id, int) and not isinstance(chat_id, bool) else ""
 
 
 def _typed(text: str) -> str:
@@ -143,6 +150,13 @@ def _pressed(query: dict[str, Any], callbacks: CallbackData) -> str:
     payload = callbacks.decode(data)
     if payload is not None:
         return payload
-    keyboard = (query["message"].get("reply_markup") or {}).get("inline_keyboard") or []
-    titles = [button.get("text", "") for row in keyboard for button in row if button.get("callback_data") == data]
+    markup = query["message"].get("reply_markup")
+    keyboard = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    titles = [
+        button["text"]
+        for row in (keyboard if isinstance(keyboard, list) else [])
+        if isinstance(row, list)
+        for button in row
+        if isinstance(button, dict) and button.get("callback_data") == data and isinstance(button.get("text"), str)
+    ]
     return as_typed_text(titles[0]) if titles else ""

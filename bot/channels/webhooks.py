@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.delivery import ApiCall, Background, QueuedOutput
+from bot.channels.inbound import Gate
 from bot.channels.settings import NotConfigured
 
 logger = logging.getLogger(__name__)
@@ -62,11 +63,6 @@ class Incoming:
     sender: str  # the chat to answer in; also the conversation's id in the tracker store
     text: str = ""  # what Rasa reads; empty when there is nothing to answer
     receipts: tuple[ApiCall, ...] = ()  # sent at once: "seen", or the ack Telegram expects for a button
-
-
-def as_typed_text(text: str) -> str:
-    """Words a visitor typed; Rasa would take a leading "/" for an intent and skip understanding them."""
-    return text.lstrip("/").strip()
 
 
 class WebhookInput(InputChannel):
@@ -117,6 +113,9 @@ class WebhookInput(InputChannel):
         blueprint = Blueprint(f"clinic_{self.name()}_webhook", __name__)
         if self.output is None:
             return self._off(blueprint)
+        gate = Gate()
+        gate.install(blueprint)
+        on_new_message = gate.guard(on_new_message)
 
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -127,7 +126,7 @@ class WebhookInput(InputChannel):
                 return response.text("forbidden", status=403)
             try:
                 update = json.loads(request.body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return response.text("not JSON", status=400)
             for incoming in self.read(update):
                 if self.seen.remember(incoming.key, True):

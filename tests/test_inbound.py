@@ -1,0 +1,169 @@
+"""The checks every channel runs on a message before Rasa reads it (bot/channels/inbound.py, bot/channels/rest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+from bot.channels.inbound import (
+    EMPTY,
+    GREETING,
+    SLOW_DOWN,
+    Gate,
+    LimitError,
+    Limits,
+    RateLimiter,
+    as_typed_text,
+    clean,
+    offered_payloads,
+    screen,
+    too_long,
+)
+from bot.channels.rest import MAX_SENDER_CHARS, BadBody, read_body
+
+BUTTON = '/pain{"procedure": "laser-pigment-removal"}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("does it hurt?", "does it hurt?"),
+        ("does\x00 it\x07 hurt\x1b[0m?", "does it hurt[0m?"),
+        ("line one\r\nline two\rthree\tfour", "line one\nline two\nthree\tfour"),
+        ("C1\x85\x9b controls and DEL\x7f", "C1 controls and DEL"),
+        ("lone \ud800 surrogate", "lone \ufffd surrogate"),
+        (b"bytes \xff\xfe here", "bytes \ufffd\ufffd here"),
+        ("  \n\t padded \n ", "padded"),
+        ("what\u2019s \u201cnew\u201d \U0001f62c", "what\u2019s \u201cnew\u201d \U0001f62c"),
+        ("\x00\x01\x02", ""),
+    ],
+)
+def test_clean_removes_control_characters_and_replaces_invalid_text(raw, cleaned):
+    assert clean(raw) == cleaned
+    assert clean(cleaned) == cleaned
+
+
+# What happens to a message: (kind, what Rasa reads) with kind "rasa" or the polite reply's name.
+@pytest.mark.parametrize(
+    ("text", "offered", "decision"),
+    [
+        ("does it hurt?", set(), ("rasa", "does it hurt?")),
+        ('/indications{"condition":"pregnancy"}', set(), ("rasa", 'indications{"condition":"pregnancy"}')),
+        ('/choose_procedure{"procedure":{"a":1}}', set(), ("rasa", 'choose_procedure{"procedure":{"a":1}}')),
+        ("/restart", set(), ("rasa", "restart")),
+        ("//  /session_start", set(), ("rasa", "session_start")),
+        (BUTTON, {BUTTON}, ("rasa", BUTTON)),
+        (BUTTON + " ", {BUTTON}, ("rasa", BUTTON)),  # cleaned first, so a trailing space does not matter
+        (BUTTON, {"/sessions"}, ("rasa", BUTTON[1:])),
+        ("/pain", {BUTTON}, ("rasa", "pain")),  # only the exact payload offered
+        (GREETING, set(), ("rasa", GREETING)),
+        ("", set(), ("empty", "")),
+        (" \n\t", set(), ("empty", "")),
+        ("/", set(), ("empty", "")),
+        ("\x00\x00", set(), ("empty", "")),
+        ("a" * 1000, set(), ("rasa", "a" * 1000)),
+        ("a" * 1001, set(), ("too long", "")),
+        ("/" + "a" * 1000, {"/" + "a" * 1000}, ("too long", "")),
+        ("a" * 1000 + "\x00" * 50, set(), ("rasa", "a" * 1000)),  # the cap counts what is left after cleaning
+    ],
+)
+def test_screen_decides_what_reaches_rasa(text, offered, decision):
+    verdict = screen(text, 1000, frozenset(offered))
+    replies = {"": "rasa", EMPTY: "empty", too_long(1000): "too long"}
+    assert (replies[verdict.reply], verdict.text) == decision
+
+
+def test_as_typed_text_drops_every_leading_slash():
+    assert as_typed_text("//sessions ") == "sessions"
+
+
+def test_offered_payloads_are_those_of_the_assistants_buttons():
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered("how much?", intent={"name": "out_of_scope"}),
+        BotUttered("Sorry…", data={"buttons": [{"title": "Does it hurt?", "payload": BUTTON}, {"title": "odd"}]}),
+        BotUttered("Hello!", data={"buttons": [{"title": "Sessions", "payload": "/sessions"}, "not a button"]}),
+        BotUttered("plain", data={}),
+        UserUttered(BUTTON, intent={"name": "pain"}),
+    ]
+    assert offered_payloads(events) == {BUTTON, "/sessions"}
+    assert offered_payloads([]) == frozenset()
+
+
+def test_rate_limiter_allows_a_minute_of_messages_per_sender():
+    now = [0.0]
+    limiter = RateLimiter(per_minute=3, clock=lambda: now[0])
+    assert [limiter.allow("ann") for _ in range(5)] == [True, True, True, False, False]
+    assert limiter.allow("bob")
+    now[0] = 59.9
+    assert not limiter.allow("ann")
+    now[0] = 60.0
+    assert limiter.allow("ann") and limiter.allow("ann") and limiter.allow("ann")
+    assert not limiter.allow("ann")
+
+
+def test_limits_come_from_the_environment():
+    assert Limits.from_environment({}) == Limits()
+    assert Limits.from_environment({"MAX_MESSAGE_CHARS": ""}) == Limits()
+    limits = Limits.from_environment(
+        {"MAX_MESSAGE_CHARS": "500", "MAX_MESSAGES_PER_MINUTE": "5", "MAX_REQUEST_BYTES": "1024"}
+    )
+    assert limits == Limits(max_chars=500, messages_per_minute=5, max_request_bytes=1024)
+    for bad in ("0", "-1", "1.5", "lots"):
+        with pytest.raises(LimitError, match="MAX_MESSAGE_CHARS"):
+            Limits.from_environment({"MAX_MESSAGE_CHARS": bad})
+
+
+def test_the_gate_answers_refusals_itself_and_passes_the_rest_on():
+    gate = Gate(Limits(max_chars=20, messages_per_minute=2))
+    received: list[str] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message.text)
+
+    async def send(text: str) -> list[str]:
+        output = CollectingOutputChannel()
+        await gate.guard(on_new_message)(UserMessage(text, output, "ann"))
+        return [message["text"] for message in output.messages]
+
+    async def conversation() -> list[list[str]]:
+        return [await send(text) for text in ("/sessions{}", "x" * 21, "again")]
+
+    assert asyncio.run(conversation()) == [[], [too_long(20)], [SLOW_DOWN]]
+    assert received == ["sessions{}"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[]", "JSON object"),
+        (b'"hi"', "JSON object"),
+        (b"42", "JSON object"),
+        (b"null", "JSON object"),
+        (b"", "must be JSON"),
+        (b"{", "must be JSON"),
+        (b"[" * 100_000, "must be JSON"),
+        (b'{"message": "hi"}', "sender"),
+        (b'{"sender": 1, "message": "hi"}', "sender"),
+        (b'{"sender": "", "message": "hi"}', "sender"),
+        (b'{"sender": "a\\nb", "message": "hi"}', "sender"),
+        (json.dumps({"sender": "s" * (MAX_SENDER_CHARS + 1), "message": "hi"}).encode(), "sender"),
+        (b'{"sender": "ann"}', "message"),
+        (b'{"sender": "ann", "message": null}', "message"),
+        (b'{"sender": "ann", "message": ["hi"]}', "message"),
+        (b'{"sender": "ann", "message": "hi", "metadata": "x"}', "metadata"),
+    ],
+)
+def test_a_rest_body_of_the_wrong_shape_is_refused_with_its_reason(body, reason):
+    with pytest.raises(BadBody, match=reason) as refused:
+        read_body(body)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_rest_body_with_invalid_utf8_is_read_with_replacements():
+    assert read_body(b'{"sender": "ann", "message": "hi \xff"}')["message"] == "hi \ufffd"
+    assert read_body(b'{"sender": "ann", "message": "", "metadata": null}')["message"] == ""
