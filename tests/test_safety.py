@@ -78,7 +78,13 @@ def test_normalize(typed, read):
 
 
 MODEL_SAID_COMPLICATION = {"name": "report_complication", "confidence": 0.95}
-RANKING = [MODEL_SAID_COMPLICATION, {"name": "safety", "confidence": 0.03}, {"name": "pain", "confidence": 0.02}]
+FELL_BACK = {"name": "nlu_fallback", "confidence": 0.7}
+RANKING = [
+    MODEL_SAID_COMPLICATION,
+    {"name": "contraindications", "confidence": 0.03},
+    {"name": "recovery", "confidence": 0.01},
+    {"name": "safety", "confidence": 0.01},
+]
 
 
 @pytest.mark.parametrize(
@@ -86,11 +92,14 @@ RANKING = [MODEL_SAID_COMPLICATION, {"name": "safety", "confidence": 0.03}, {"na
     [
         (Triage.REPORT, {"name": "recovery", "confidence": 0.99}, "report_complication"),
         (Triage.PERSONAL, {"name": "indications", "confidence": 0.99}, "personal_medical"),
-        # A question about risk: the model may not raise the alarm; its next best topic answers.
-        (Triage.QUESTION, MODEL_SAID_COMPLICATION, "safety"),
-        (Triage.QUESTION, {"name": "recovery", "confidence": 0.9}, "recovery"),
-        # The rules know nothing: the model's escalation stands (the safe side).
+        # A question about risk: the model may not raise the alarm, nor give up on it; the page's
+        # answer on risk (safety or recovery, as the model ranks them) answers instead.
+        (Triage.QUESTION, MODEL_SAID_COMPLICATION, "recovery"),
+        (Triage.QUESTION, FELL_BACK, "recovery"),
+        (Triage.QUESTION, {"name": "indications", "confidence": 0.9}, "indications"),
+        # The rules know nothing: the model's escalation stands (the safe side), and so does its fallback.
         (None, MODEL_SAID_COMPLICATION, "report_complication"),
+        (None, FELL_BACK, "nlu_fallback"),
         (None, {"name": "sessions", "confidence": 0.9}, "sessions"),
     ],
 )
@@ -98,8 +107,8 @@ def test_what_the_assistant_acts_on(decision, model, acted_on):
     assert safe_intent(decision, model, RANKING)["name"] == acted_on
 
 
-def test_a_risk_question_with_nothing_else_in_the_ranking_gets_the_honest_fallback():
-    assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "nlu_fallback"
+def test_a_risk_question_gets_the_safety_answer_when_the_model_ranks_no_risk_answer():
+    assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "safety"
 
 
 def test_routes():
