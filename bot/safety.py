@@ -256,7 +256,7 @@ _RISK_WORDS = _any(
     _WORSENING.pattern,
     _HEAT.pattern,
     r"\bscar\w*",
-    r"\w*burn\w*",
+    r"burn",  # sunburn, burns, burned
     r"\b(?:risk\w*|danger\w*|safe\w*|harm\w*|side[- ]?effects?|complications?|adverse|damage\w*|normal|"
     r"reactions?|injur\w*)\b",
 )

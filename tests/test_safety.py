@@ -63,6 +63,13 @@ def test_the_table_covers_reports_and_questions_and_is_written_by_hand():
     assert [row["text"] for row in TABLE if normalise(row["text"]) in training] == []
 
 
+def test_a_report_buried_in_a_huge_message_is_found_and_a_huge_word_is_no_trouble():
+    chatter = "the receptionist was lovely and the parking was easy. " * 2000
+    assert triage(f"{chatter}since the session my cheek is oozing. {chatter}") is Triage.REPORT
+    assert triage(f"{chatter}will it blister? {chatter}") is Triage.QUESTION
+    assert triage("a" * 100_000) is None
+
+
 @pytest.mark.parametrize(
     ("typed", "read"),
     [
