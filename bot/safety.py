@@ -17,6 +17,10 @@ So a message is read in two steps, on normalised text (:func:`bot.text.normalize
    vision; redness or swelling past the normal days; anything worsening,
    spreading or hot after a procedure.
 
+A told complication is a report; otherwise an own-diagnosis, medicine or
+changing-mole question is personal; otherwise a message that speaks of risks
+or symptoms is a question the model may not escalate.
+
 The rules are plain regular expressions in small named groups: easy to read,
 to test (tests/safety/triage_table.yml) and to extend.
 """
@@ -34,7 +38,7 @@ PERSONAL_MEDICAL = "personal_medical"
 
 class Triage(Enum):
     REPORT = "report"  # a complication told after a procedure: the urgent route
-    QUESTION = "question"  # asks about risks or symptoms, reports none: the model's topic, never an alarm
+    QUESTION = "question"  # speaks of risks or symptoms, tells none: never an alarm (bot.nlu.safe_intent)
     PERSONAL = "personal"  # own diagnosis, medicines, a changing mole: a dermatologist
 
 
@@ -196,7 +200,7 @@ _AFTER_PROCEDURE = _any(
     r"\b(?:after|since|following|from)\b(?: [\w']+){0,4}? (?:laser\w*|procedure|treatment|session|appointment|"
     r"visit|zap\w*|it)\b",
     r"\blasered\b",
-    r"\bwhere (?:you|they|she|he|the laser|it) (?:treated|zapped|lasered|did|worked|went)\b",
+    r"\bwhere (?:you|they|she|he|the laser|it) (?:treated|zapped|lasered|did|worked|went|was|hit|touched)\b",
     r"\btreated (?:spot|area|skin|side|patch|place|bit)s?\b",
     r"\b(?:spot|area|patch|place|bit)s? (?:you|they|she|he) (?:did|treated|lasered|zapped)\b",
     r"\b(?:had|did|got|done)\b(?: [\w']+){0,2}? (?:laser\w*|procedure|treatment|session)\b",
