@@ -15,7 +15,8 @@ So a message is read in two steps, on normalised text (:func:`bot.text.normalize
 2. **What is told.** Signs the page does not call normal: pus, oozing, blisters,
    fever, infection, a burn, bleeding that won't stop, trouble with the eyes or
    vision; redness or swelling past the normal days; anything worsening,
-   spreading or hot after a procedure.
+   spreading or hot after a procedure. A denied sign ("no pus, just a bit
+   red") is not told.
 
 A told complication is a report; otherwise an own-diagnosis, medicine or
 changing-mole question is personal; otherwise a message that speaks of risks
@@ -218,6 +219,12 @@ _ASKS_FOR_TREATMENT = _any(
     r"\bbefore (?:the|my|a) (?:procedure|treatment|session|laser|appointment)\b",
     r"\b(?:next|this coming) (?:week|month|monday|tuesday|wednesday|thursday|friday|saturday)\b",
 )
+# A sign denied ("no pus, no blisters, just a bit red") is not told, up to the next "but", "and", "just"...
+# "No better" and "no improvement" are not denials: they say it lasts.
+_DENIAL = re.compile(
+    r"\b(?:no|without|zero|free of)\b(?! (?:better|longer|improvement|change)\b)"
+    r"(?:(?!\b(?:and|but|just|only|though|although|however)\b)[^.])*"
+)
 # Something that ended long ago is history, not a complication.
 _LONG_AGO = _any(r"\b(?:last|a) year\b", r"\byears ago\b", r"\bas a (?:child|kid|teenager)\b", r"\bin the past\b")
 
@@ -329,7 +336,7 @@ def route(intent: str | None) -> str:
 def triage(message: str) -> Triage | None:
     """What the fixed rules decide about a visitor's message; None leaves it to the model."""
     text = normalize(message)
-    if tells_a_complication(what_is_told(text), text):
+    if tells_a_complication(_DENIAL.sub(" ", what_is_told(text)), text):
         return Triage.REPORT
     if is_personal_medical(text):
         return Triage.PERSONAL
