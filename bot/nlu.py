@@ -6,9 +6,9 @@ stands over both the learned classifier and the FallbackClassifier:
 - a complication report is ``report_complication`` with full confidence, so no
   model score can turn it into an FAQ answer or "the page doesn't cover that";
 - a personal medical question is ``personal_medical`` likewise;
-- a question about risk may not be escalated by the model: if the model said
-  ``report_complication``, the best other intent of its ranking answers instead
-  (usually safety or recovery);
+- a question about risk may not be escalated by the model: when the model said
+  ``report_complication`` (or could not decide), the page's answer on risk
+  answers instead: safety or recovery, whichever the model ranks higher;
 - otherwise the model decides, and its ``report_complication`` stands: when
   the rules know nothing, erring on the safe side is right.
 """
@@ -27,15 +27,17 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.safety import REPORT_COMPLICATION, RULED_INTENTS, Triage, triage
 
 FALLBACK = "nlu_fallback"
+# The page's answers to a question about risk: what can go wrong, and how long redness and swelling last.
+RISK_ANSWERS = ("safety", "recovery")
 
 
 def safe_intent(decision: Triage | None, intent: dict, ranking: list[dict]) -> dict:
     """The intent the assistant acts on, given the triage and what the model (and fallback) decided."""
     if decision in RULED_INTENTS:
         return {"name": RULED_INTENTS[decision], "confidence": 1.0}
-    if decision is Triage.QUESTION and intent.get("name") == REPORT_COMPLICATION:
-        others = [entry for entry in ranking if entry.get("name") not in (REPORT_COMPLICATION, FALLBACK)]
-        return others[0] if others else {"name": FALLBACK, "confidence": 1.0}
+    if decision is Triage.QUESTION and intent.get("name") in (REPORT_COMPLICATION, FALLBACK):
+        risk_answer = next((entry["name"] for entry in ranking if entry.get("name") in RISK_ANSWERS), RISK_ANSWERS[0])
+        return {"name": risk_answer, "confidence": 1.0}
     return intent
 
 

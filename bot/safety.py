@@ -15,7 +15,12 @@ So a message is read in two steps, on normalised text (:func:`bot.text.normalize
 2. **What is told.** Signs the page does not call normal: pus, oozing, blisters,
    fever, infection, a burn, bleeding that won't stop, trouble with the eyes or
    vision; redness or swelling past the normal days; anything worsening,
-   spreading or hot after a procedure.
+   spreading or hot after a procedure. A denied sign ("no pus, just a bit
+   red") is not told.
+
+A told complication is a report; otherwise an own-diagnosis, medicine or
+changing-mole question is personal; otherwise a message that speaks of risks
+or symptoms is a question the model may not escalate.
 
 The rules are plain regular expressions in small named groups: easy to read,
 to test (tests/safety/triage_table.yml) and to extend.
@@ -34,7 +39,7 @@ PERSONAL_MEDICAL = "personal_medical"
 
 class Triage(Enum):
     REPORT = "report"  # a complication told after a procedure: the urgent route
-    QUESTION = "question"  # asks about risks or symptoms, reports none: the model's topic, never an alarm
+    QUESTION = "question"  # speaks of risks or symptoms, tells none: never an alarm (bot.nlu.safe_intent)
     PERSONAL = "personal"  # own diagnosis, medicines, a changing mole: a dermatologist
 
 
@@ -196,7 +201,7 @@ _AFTER_PROCEDURE = _any(
     r"\b(?:after|since|following|from)\b(?: [\w']+){0,4}? (?:laser\w*|procedure|treatment|session|appointment|"
     r"visit|zap\w*|it)\b",
     r"\blasered\b",
-    r"\bwhere (?:you|they|she|he|the laser|it) (?:treated|zapped|lasered|did|worked|went)\b",
+    r"\bwhere (?:you|they|she|he|the laser|it) (?:treated|zapped|lasered|did|worked|went|was|hit|touched)\b",
     r"\btreated (?:spot|area|skin|side|patch|place|bit)s?\b",
     r"\b(?:spot|area|patch|place|bit)s? (?:you|they|she|he) (?:did|treated|lasered|zapped)\b",
     r"\b(?:had|did|got|done)\b(?: [\w']+){0,2}? (?:laser\w*|procedure|treatment|session)\b",
@@ -213,6 +218,12 @@ _ASKS_FOR_TREATMENT = _any(
     r"\bcan i still (?:have|get|come|do|book)\b",
     r"\bbefore (?:the|my|a) (?:procedure|treatment|session|laser|appointment)\b",
     r"\b(?:next|this coming) (?:week|month|monday|tuesday|wednesday|thursday|friday|saturday)\b",
+)
+# A sign denied ("no pus, no blisters, just a bit red") is not told, up to the next "but", "and", "just"...
+# "No better" and "no improvement" are not denials: they say it lasts.
+_DENIAL = re.compile(
+    r"\b(?:no|without|zero|free of)\b(?! (?:better|longer|improvement|change)\b)"
+    r"(?:(?!\b(?:and|but|just|only|though|although|however)\b)[^.])*"
 )
 # Something that ended long ago is history, not a complication.
 _LONG_AGO = _any(r"\b(?:last|a) year\b", r"\byears ago\b", r"\bas a (?:child|kid|teenager)\b", r"\bin the past\b")
@@ -256,7 +267,7 @@ _RISK_WORDS = _any(
     _WORSENING.pattern,
     _HEAT.pattern,
     r"\bscar\w*",
-    r"\w*burn\w*",
+    r"burn",  # sunburn, burns, burned
     r"\b(?:risk\w*|danger\w*|safe\w*|harm\w*|side[- ]?effects?|complications?|adverse|damage\w*|normal|"
     r"reactions?|injur\w*)\b",
 )
@@ -325,7 +336,7 @@ def route(intent: str | None) -> str:
 def triage(message: str) -> Triage | None:
     """What the fixed rules decide about a visitor's message; None leaves it to the model."""
     text = normalize(message)
-    if tells_a_complication(what_is_told(text), text):
+    if tells_a_complication(_DENIAL.sub(" ", what_is_told(text)), text):
         return Triage.REPORT
     if is_personal_medical(text):
         return Triage.PERSONAL

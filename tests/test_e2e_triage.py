@@ -22,7 +22,8 @@ REPORTS = [
     "redness won't go away after the session",
     "redness won\u2019t go away after the session",
     "My mum had it done on Friday and now her cheek is weeping and crusty",
-    "ok so its been 9 days since my session and the swelling under my eye still hasn\u2019t gone down – should I worry??",
+    "ok so its been 9 days since my session and the swelling under my eye still hasn\u2019t gone down "
+    "\u2013 should I worry??",
 ]
 
 # Questions before a procedure: the page's safety or recovery answer, or the indications verdict.

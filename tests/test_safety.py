@@ -63,6 +63,13 @@ def test_the_table_covers_reports_and_questions_and_is_written_by_hand():
     assert [row["text"] for row in TABLE if normalise(row["text"]) in training] == []
 
 
+def test_a_report_buried_in_a_huge_message_is_found_and_a_huge_word_is_no_trouble():
+    chatter = "the receptionist was lovely and the parking was easy. " * 2000
+    assert triage(f"{chatter}since the session my cheek is oozing. {chatter}") is Triage.REPORT
+    assert triage(f"{chatter}will it blister? {chatter}") is Triage.QUESTION
+    assert triage("a" * 100_000) is None
+
+
 @pytest.mark.parametrize(
     ("typed", "read"),
     [
@@ -78,7 +85,13 @@ def test_normalize(typed, read):
 
 
 MODEL_SAID_COMPLICATION = {"name": "report_complication", "confidence": 0.95}
-RANKING = [MODEL_SAID_COMPLICATION, {"name": "safety", "confidence": 0.03}, {"name": "pain", "confidence": 0.02}]
+FELL_BACK = {"name": "nlu_fallback", "confidence": 0.7}
+RANKING = [
+    MODEL_SAID_COMPLICATION,
+    {"name": "contraindications", "confidence": 0.03},
+    {"name": "recovery", "confidence": 0.01},
+    {"name": "safety", "confidence": 0.01},
+]
 
 
 @pytest.mark.parametrize(
@@ -86,11 +99,14 @@ RANKING = [MODEL_SAID_COMPLICATION, {"name": "safety", "confidence": 0.03}, {"na
     [
         (Triage.REPORT, {"name": "recovery", "confidence": 0.99}, "report_complication"),
         (Triage.PERSONAL, {"name": "indications", "confidence": 0.99}, "personal_medical"),
-        # A question about risk: the model may not raise the alarm; its next best topic answers.
-        (Triage.QUESTION, MODEL_SAID_COMPLICATION, "safety"),
-        (Triage.QUESTION, {"name": "recovery", "confidence": 0.9}, "recovery"),
-        # The rules know nothing: the model's escalation stands (the safe side).
+        # A question about risk: the model may not raise the alarm, nor give up on it; the page's
+        # answer on risk (safety or recovery, as the model ranks them) answers instead.
+        (Triage.QUESTION, MODEL_SAID_COMPLICATION, "recovery"),
+        (Triage.QUESTION, FELL_BACK, "recovery"),
+        (Triage.QUESTION, {"name": "indications", "confidence": 0.9}, "indications"),
+        # The rules know nothing: the model's escalation stands (the safe side), and so does its fallback.
         (None, MODEL_SAID_COMPLICATION, "report_complication"),
+        (None, FELL_BACK, "nlu_fallback"),
         (None, {"name": "sessions", "confidence": 0.9}, "sessions"),
     ],
 )
@@ -98,8 +114,8 @@ def test_what_the_assistant_acts_on(decision, model, acted_on):
     assert safe_intent(decision, model, RANKING)["name"] == acted_on
 
 
-def test_a_risk_question_with_nothing_else_in_the_ranking_gets_the_honest_fallback():
-    assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "nlu_fallback"
+def test_a_risk_question_gets_the_safety_answer_when_the_model_ranks_no_risk_answer():
+    assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "safety"
 
 
 def test_routes():
