@@ -16,6 +16,7 @@ from bot.channels.inbound import (
     Gate,
     LimitError,
     Limits,
+    Pace,
     RateLimiter,
     as_typed_text,
     clean,
@@ -94,16 +95,40 @@ def test_offered_payloads_are_those_of_the_assistants_buttons():
     assert offered_payloads([]) == frozenset()
 
 
-def test_rate_limiter_allows_a_minute_of_messages_per_sender():
+WITHIN, TELL, SILENT = Pace.WITHIN_LIMIT, Pace.TELL, Pace.STILL_TOO_FAST
+
+# A flood with two messages a minute allowed: (second, sender, pace), in the order they arrive.
+FLOOD = [
+    (0.0, "ann", WITHIN),
+    (0.0, "ann", WITHIN),
+    (1.0, "ann", TELL),  # the first message over the limit is told to slow down …
+    (1.0, "ann", SILENT),  # … the rest get no reply at all
+    (2.0, "bob", WITHIN),  # another sender is not held back
+    (30.0, "ann", SILENT),
+    (59.9, "ann", SILENT),
+    (60.0, "ann", WITHIN),  # a minute after the first two, two more get through
+    (60.0, "ann", WITHIN),
+    (60.5, "ann", SILENT),  # over the limit again, but told less than a minute ago
+    (61.0, "ann", TELL),  # a minute after the last notice, told again
+    (61.0, "ann", SILENT),
+    (62.0, "bob", WITHIN),  # bob's message at 2 s has left the window
+    (62.0, "bob", WITHIN),
+    (62.0, "bob", TELL),  # each sender is told for their own flood
+    (200.0, "ann", WITHIN),  # after a quiet minute, a sender starts afresh
+    (200.0, "ann", WITHIN),
+    (200.0, "ann", TELL),
+]
+
+
+def test_rate_limiter_lets_a_minute_of_messages_through_and_tells_a_flood_once_a_minute():
     now = [0.0]
-    limiter = RateLimiter(per_minute=3, clock=lambda: now[0])
-    assert [limiter.allow("ann") for _ in range(5)] == [True, True, True, False, False]
-    assert limiter.allow("bob")
-    now[0] = 59.9
-    assert not limiter.allow("ann")
-    now[0] = 60.0
-    assert limiter.allow("ann") and limiter.allow("ann") and limiter.allow("ann")
-    assert not limiter.allow("ann")
+    limiter = RateLimiter(per_minute=2, clock=lambda: now[0])
+
+    def pace(second: float, sender: str) -> Pace:
+        now[0] = second
+        return limiter.pace(sender)
+
+    assert [(second, sender, pace(second, sender)) for second, sender, _ in FLOOD] == FLOOD
 
 
 def test_limits_come_from_the_environment():
@@ -131,9 +156,9 @@ def test_the_gate_answers_refusals_itself_and_passes_the_rest_on():
         return [message["text"] for message in output.messages]
 
     async def conversation() -> list[list[str]]:
-        return [await send(text) for text in ("/sessions{}", "x" * 21, "again")]
+        return [await send(text) for text in ("/sessions{}", "x" * 21, "again", "and again")]
 
-    assert asyncio.run(conversation()) == [[], [too_long(20)], [SLOW_DOWN]]
+    assert asyncio.run(conversation()) == [[], [too_long(20)], [SLOW_DOWN], []]
     assert received == ["sessions{}"]
 
 

@@ -3,7 +3,9 @@
 REST, the widget's socket.io, Telegram and Messenger all hand their messages
 to a :class:`Gate`, which
 
-* refuses a flood from one sender with a polite reply (in memory, per server process);
+* refuses a flood from one sender, telling them once a minute to slow down and
+  dropping the rest unanswered, so a flood costs no replies (in memory, per
+  server process);
 * cleans the text: control characters go (newline and tab stay), invalid
   UTF-8 and lone surrogates become U+FFFD;
 * answers an empty or over-long message itself, so it never reaches the NLU
@@ -26,7 +28,8 @@ import re
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
@@ -81,10 +84,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Screened:
-    """What to do with a message: pass ``text`` to Rasa, or answer ``reply`` without reading it."""
+    """What to do with a message: pass ``text`` to Rasa, answer ``reply`` without reading it, or neither."""
 
     text: str = ""
     reply: str = ""
+
+
+UNANSWERED = Screened()
 
 
 def clean(text: str | bytes) -> str:
@@ -129,26 +135,45 @@ def offered_payloads(events: Iterable[Any]) -> frozenset[str]:
     )
 
 
+class Pace(Enum):
+    WITHIN_LIMIT = "within the limit"
+    TELL = "too fast: say so"
+    STILL_TOO_FAST = "too fast, already told: say nothing"
+
+
+@dataclass
+class _Sender:
+    times: deque[float] = field(default_factory=deque)  # of the messages let through in the last window
+    told: float = float("-inf")  # when the sender was last told to slow down
+
+
 class RateLimiter:
-    """At most ``per_minute`` messages from a sender in any minute; the least recent senders are forgotten."""
+    """At most ``per_minute`` messages from a sender in any minute; the least recent senders are forgotten.
+
+    A sender over the limit is told so at most once a minute. Every reply to a flood would be an API call
+    on the messengers, so the other refused messages get none.
+    """
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._recent: OrderedDict[str, deque[float]] = OrderedDict()
+        self._recent: OrderedDict[str, _Sender] = OrderedDict()
 
-    def allow(self, sender: str) -> bool:
+    def pace(self, sender: str) -> Pace:
         now = self._clock()
-        times = self._recent.pop(sender, None) or deque()
-        while times and now - times[0] >= RATE_WINDOW_SECONDS:
-            times.popleft()
-        allowed = len(times) < self.per_minute
-        if allowed:
-            times.append(now)
-        self._recent[sender] = times
+        recent = self._recent.pop(sender, None) or _Sender()
+        self._recent[sender] = recent
         if len(self._recent) > REMEMBERED_SENDERS:
             self._recent.popitem(last=False)
-        return allowed
+        while recent.times and now - recent.times[0] >= RATE_WINDOW_SECONDS:
+            recent.times.popleft()
+        if len(recent.times) < self.per_minute:
+            recent.times.append(now)
+            return Pace.WITHIN_LIMIT
+        if now - recent.told >= RATE_WINDOW_SECONDS:
+            recent.told = now
+            return Pace.TELL
+        return Pace.STILL_TOO_FAST
 
 
 class Gate:
@@ -170,12 +195,13 @@ class Gate:
         blueprint.listener("before_server_start")(on_start)
 
     def guard(self, on_new_message: OnNewMessage) -> OnNewMessage:
-        """``on_new_message`` for checked messages only; the others get their polite reply here."""
+        """``on_new_message`` for checked messages only; the others get their polite reply here, if any."""
 
         async def checked(message: UserMessage) -> Any:
             verdict = await self.check(message.text or "", message.sender_id)
-            if verdict.reply:
-                await message.output_channel.send_text_message(message.sender_id, verdict.reply)
+            if not verdict.text:
+                if verdict.reply:
+                    await message.output_channel.send_text_message(message.sender_id, verdict.reply)
                 return None
             message.text = verdict.text
             return await on_new_message(message)
@@ -183,8 +209,11 @@ class Gate:
         return checked
 
     async def check(self, text: str, sender: str) -> Screened:
-        if not self.flood.allow(sender):
+        pace = self.flood.pace(sender)
+        if pace is Pace.TELL:
             return Screened(reply=SLOW_DOWN)
+        if pace is Pace.STILL_TOO_FAST:
+            return UNANSWERED
         text = clean(text)
         could_be_offered = text.startswith(COMMAND_PREFIX) and len(text) <= self.limits.max_chars
         offered = await self.offered_to(sender) if could_be_offered else frozenset()
