@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from bot.channels.registration import add_telegram_webhook_parser, run_telegram_webhook
-from bot.servers import Stack, free_port
-from tests.conftest import CONTENT_DIR, ask, reply_text
+from bot.servers import API_TOKEN_VARIABLE, Stack, free_port
+from tests.conftest import API_TOKEN, CONTENT_DIR, ask, reply_text, tracker_events
 from tests.messenger_fakes import FAIL, HANG, Call, FakeApi
 
 TOKEN = "123456:TEST-token-for-the-fake-api"
@@ -104,6 +104,7 @@ def messenger_stack(
             "FACEBOOK_GRAPH_URL": f"{graph_api.url}/v23.0",
             "CLINIC_CONTENT_DIR": str(messenger_content),
             "TRACKER_DB": str(work / "tracker.db"),
+            API_TOKEN_VARIABLE: API_TOKEN,
         },
     )
     with servers:
@@ -416,8 +417,7 @@ def test_webhook_command_explains_missing_variables(monkeypatch, capsys):
 
 
 def user_messages(stack: Stack, sender: int | str) -> list[str]:
-    events = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=10).json()["events"]
-    return [event["text"] for event in events if event["event"] == "user"]
+    return [event["text"] for event in tracker_events(stack, sender) if event["event"] == "user"]
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 30) -> Any:
