@@ -88,8 +88,7 @@ def run_purge(older_than: timedelta) -> int:
     try:
         deleted = purge(older_than)
     except ReportError as error:
-        print(f"Cannot purge: {error}", file=sys.stderr)
-        return 2
+        return _cannot("purge", error)
     print(f"Deleted {len(deleted)} conversation(s) whose last message is older than {older_than.days} day(s).")
     return 0
 
@@ -98,10 +97,14 @@ def run_forget(sender_id: str) -> int:
     try:
         found = forget(sender_id)
     except ReportError as error:
-        print(f"Cannot forget {sender_id}: {error}", file=sys.stderr)
-        return 2
-    if not found:
+        return _cannot(f"forget {sender_id}", error)
+    if found:
+        print(f"Deleted the conversation {sender_id!r} from the tracker store.")
+    else:
         print(f"No conversation with the id {sender_id!r} is kept; nothing to delete.")
-        return 0
-    print(f"Deleted the conversation {sender_id!r} from the tracker store.")
     return 0
+
+
+def _cannot(what: str, error: ReportError) -> int:
+    print(f"Cannot {what}: {error}", file=sys.stderr)
+    return 2

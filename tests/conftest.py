@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,6 +74,18 @@ def ask(stack: Stack, message: str, sender: str | None = None) -> list[dict]:
     )
     response.raise_for_status()
     return response.json()
+
+
+def run_bot(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -m bot …`` as staff run it, with the test servers' API token unless ``env`` gives another."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, API_TOKEN_VARIABLE: API_TOKEN, **env},
+    )
 
 
 def tracker_events(stack: Stack, sender: str | int) -> list[dict]:

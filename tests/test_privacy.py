@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import subprocess
 import sys
@@ -24,21 +23,14 @@ from bot.clinic import Clinic
 from bot.logs import hashed, redact
 from bot.report import tracker_store
 from bot.servers import Stack
-from tests.conftest import ask, reply_text, tracker_events
+from tests.conftest import ask, reply_text, run_bot, tracker_events
 
 DAY = 24 * 3600
 
 
 def bot(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     """``python -m bot …`` as staff run it, against the stack's tracker store."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "TRACKER_DB": stack.env["TRACKER_DB"]},
-    )
+    return run_bot(*args, TRACKER_DB=stack.env["TRACKER_DB"])
 
 
 def stored_senders(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> set[str]:
@@ -133,10 +125,11 @@ def test_the_greeting_says_it_is_automated_and_links_the_privacy_notice(stack, l
     assert "https://clinic.example/privacy" in greeting
 
 
-def test_the_urgent_answer_sends_to_a_doctor_even_without_any_contact_details():
-    text = urgent(Clinic()).text
-    assert "see a doctor or call emergency services" in text
-    assert "Phone:" not in text and "Email:" not in text
+def test_the_urgent_answer_sends_to_a_doctor_even_without_any_contact_details(stack, shipped):
+    assert not (shipped.clinic.phone or shipped.clinic.email), "the shipped clinic.yml sets no contacts"
+    for text in (urgent(Clinic()).text, reply_text(ask(stack, "the redness is spreading and I have blisters"))):
+        assert "see a doctor or call emergency services" in text
+        assert "Phone:" not in text and "Email:" not in text
 
 
 # --- logs ----------------------------------------------------------------------------------------------------------
@@ -166,6 +159,34 @@ def test_every_log_record_is_redacted(caplog):
 def test_messenger_user_ids_are_hashed_stably():
     assert hashed(123456789) == hashed("123456789") != hashed(123456780)
     assert "123456789" not in hashed(123456789)
+
+
+RASA_LOGS_A_FAILURE = """
+import logging
+from rasa.utils.log_utils import configure_structlog
+configure_structlog(logging.INFO)  # as `rasa run` does, before it imports our channels and components
+import structlog
+import bot
+
+def answer(message):
+    visitors_message = message  # a local variable Rasa's renderers would print
+    raise ValueError("failed")
+
+try:
+    answer("I am pregnant, write to " + "jane" + "@example.com")
+except ValueError:
+    structlog.get_logger().exception("rest.message.received.failure", text="I am pregnant")
+structlog.get_logger().info("processor.message", user_text="I am pregnant")
+"""
+
+
+def test_rasa_structlog_events_lose_message_text_and_local_variables():
+    logged = subprocess.run(
+        [sys.executable, "-c", RASA_LOGS_A_FAILURE], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
+    )
+    output = logged.stdout + logged.stderr
+    assert "rest.message.received.failure" in output and "ValueError: failed" in output
+    assert "pregnant" not in output and "jane@example.com" not in output
 
 
 def test_no_message_text_phone_or_email_reaches_the_servers_logs(stack):

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +20,7 @@ import pytest
 
 from bot import PROJECT_DIR
 from bot.servers import API_TOKEN_VARIABLE, Stack
-from tests.conftest import API_TOKEN, ARTIFACTS, PAGE, ask, copy_content, reply_text, servers_for
+from tests.conftest import API_TOKEN, ARTIFACTS, PAGE, ask, copy_content, reply_text, run_bot, servers_for
 
 SECOND_PAGE = PROJECT_DIR / "tests" / "fixtures" / "content" / "procedures"
 LOGS = ARTIFACTS / "logs" / "staff-workflow"
@@ -66,14 +64,7 @@ def second_page(content_dir: Path) -> Iterator[None]:
 def bot(*args: str, tracker_db: Path | None = None, token: str = API_TOKEN) -> subprocess.CompletedProcess:
     """``python -m bot …`` as staff run it, with the servers' API token."""
     env = {API_TOKEN_VARIABLE: token} | ({"TRACKER_DB": str(tracker_db)} if tracker_db else {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
+    return run_bot(*args, **env)
 
 
 def delete_section(text: str, heading: str) -> str:
