@@ -204,12 +204,17 @@ def tracker_store_config(endpoints: Path = ENDPOINTS) -> EndpointConfig:
 
     if not endpoints.is_file():
         raise ReportError(f"{endpoints} does not exist: the report needs the assistant's endpoints.yml")
-    # Unset variables get the defaults `make run` gives the servers, so the report reads their database.
+    # Unset variables get the defaults `make run` gives the servers, so the report reads their database; only
+    # while reading, so that servers this process starts later (the tests') do not inherit those defaults.
+    saved = dict(os.environ)
     os.environ.update(Stack().environment())
     try:
         config = read_endpoint_config(str(endpoints), "tracker_store")
     except RasaException as error:
         raise ReportError(f"{endpoints} cannot be read: {error}") from error
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     if config is None:
         raise ReportError(
             f"{endpoints} has no 'tracker_store': conversations are only kept in memory, "

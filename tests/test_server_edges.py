@@ -159,7 +159,7 @@ def wait_for(text: str, log: Path, process: subprocess.Popen, timeout: float = 3
         time.sleep(1)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_bot_serve_stops_every_server_when_its_process_group_is_signalled_twice(tmp_path, signum):
     ports = {"port": free_port(), "actions-port": free_port(), "site-port": free_port()}
     serve = start_serve(tmp_path, ports)
