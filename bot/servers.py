@@ -51,14 +51,16 @@ def api_token(environ: dict[str, str] | os._Environ = os.environ) -> str:
     return environ.get(API_TOKEN_VARIABLE, "").strip()
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float, ready: str = "") -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen, timeout: float, ready: str = "", params: dict[str, str] | None = None
+) -> None:
     """Poll ``url`` until it answers (and its body contains ``ready``), or fail with the log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise StartupError(f"{process.args[0]} exited with code {process.returncode} before {url} answered")
         try:
-            response = requests.get(url, timeout=2)
+            response = requests.get(url, params=params, timeout=2)
             if response.ok and ready in response.text:
                 return
         except requests.RequestException:
@@ -154,7 +156,7 @@ class Stack:
         api = ["--enable-api", "--auth-token", token] if token else []
         rasa = self._spawn("rasa", [*server, *api, "--model", self.model, *files, *cors], env)
         if token:
-            wait_until_up(f"{self.url}/status?token={token}", rasa, timeout, ready="model_file")
+            wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file", params={"token": token})
         else:
             # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
             wait_until_up(f"{self.url}/", rasa, timeout, ready="Hello from Rasa")
