@@ -142,10 +142,14 @@ class ActionGreet(Action):
         content = LIBRARY.current()
         procedures = list(content.procedures.values())
         about = " and ".join(p.title.lower() for p in procedures)
+        clinic = content.clinic
+        # Said plainly, first thing: visitors must know they are not writing to a person, nor to their doctor.
         text = (
-            f"Hello! I'm {content.clinic.name}'s automated assistant. I answer questions about {about} "
-            "from the clinic's own page. What would you like to know?"
+            f"Hello! I'm {clinic.name}'s automated assistant, a computer program, not a person. I answer "
+            f"questions about {about} from the clinic's own page. What would you like to know?"
         )
+        if clinic.privacy_url:
+            text += f"\nHow we keep and delete this conversation: {clinic.privacy_url}"
         buttons = answers.suggestion_buttons(procedures[0]) if len(procedures) == 1 else []
         say(dispatcher, Answer(text, "greet", buttons))
         return []

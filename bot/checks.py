@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content import ContentError
+from bot.clinic import Clinic
+from bot.content import ContentError, line_of_key
 from bot.library import collect_errors, load_content
 from bot.vocabulary import drift
 
@@ -33,7 +34,7 @@ def check(content_dir: Path) -> list[Problem]:
 def warnings(content_dir: Path) -> list[ContentError]:
     """Content that loads but reads badly, or that the trained vocabulary no longer matches."""
     content = load_content(content_dir)
-    found = drift(content)
+    found = drift(content) + unreachable_clinic(content.clinic, content_dir / "clinic.yml")
     for procedure in content.procedures.values():
         seen: dict[tuple[str, ...], str] = {}
         for topic, passage in procedure.passages.items():
@@ -47,4 +48,30 @@ def warnings(content_dir: Path) -> list[ContentError]:
                     )
                 )
             seen.setdefault(passage.units, topic)
+    return found
+
+
+def unreachable_clinic(clinic: Clinic, path: Path) -> list[ContentError]:
+    """A clinic visitors cannot reach from the urgent answer, or whose privacy notice is not linked."""
+    raw = path.read_text(encoding="utf-8") if path.is_file() else ""
+    found = []
+    if not (clinic.phone or clinic.email):
+        found.append(
+            ContentError(
+                path,
+                line_of_key(raw, "phone"),
+                "neither a phone number nor an e-mail address is set: the urgent answer can only say "
+                "'see a doctor or call emergency services'",
+                "fill in 'phone:' or 'email:'",
+            )
+        )
+    if not clinic.privacy_url:
+        found.append(
+            ContentError(
+                path,
+                line_of_key(raw, "privacy_url"),
+                "no privacy notice: the greeting cannot link to it",
+                "set 'privacy_url:'",
+            )
+        )
     return found

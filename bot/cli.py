@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot check | ask | report | lookups | serve``."""
+"""The command line: ``python -m bot check | ask | report | purge | forget | lookups | serve``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import requests
 from bot.channels.registration import add_telegram_webhook_parser, run_telegram_webhook
 from bot.checks import check
 from bot.library import DEFAULT_CONTENT_DIR, load_content
+from bot.privacy import retention, run_forget, run_purge
 from bot.report import DEFAULT_BELOW, STAFF_PREVIEW_PREFIX, confidence, parse_since, positive_int, run_unanswered
-from bot.servers import serve
+from bot.servers import API_TOKEN_VARIABLE, api_token, serve
 from bot.vocabulary import LOOKUPS, lookup_yaml
 
 
@@ -22,12 +23,20 @@ def main(argv: list[str] | None = None) -> int:
 
     check_parser = commands.add_parser("check", help="validate the content and its topic mappings")
     check_parser.add_argument("content_dir", nargs="?", type=Path, default=DEFAULT_CONTENT_DIR)
+    check_parser.add_argument("--strict", action="store_true", help="fail on warnings too: the check before going live")
 
     ask_parser = commands.add_parser("ask", help="ask the running assistant, as a staff preview")
     ask_parser.add_argument("question")
     ask_parser.add_argument("--url", default="http://127.0.0.1:5005", help="the Rasa server (default: %(default)s)")
 
     _add_report_parser(commands)
+
+    purge_parser = commands.add_parser("purge", help="delete conversations older than the retention period")
+    purge_parser.add_argument(
+        "--older-than", type=retention, required=True, metavar="DAYS", help="e.g. 30d: last message before then"
+    )
+    forget_parser = commands.add_parser("forget", help="delete one conversation, when a visitor asks")
+    forget_parser.add_argument("sender_id", help="the conversation's id (the widget's session id, the chat's id)")
 
     lookups_parser = commands.add_parser("lookups", help="regenerate data/nlu/lookups.yml from the pages' lists")
     lookups_parser.add_argument("content_dir", nargs="?", type=Path, default=DEFAULT_CONTENT_DIR)
@@ -43,13 +52,17 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "check":
-        return run_check(args.content_dir)
+        return run_check(args.content_dir, args.strict)
     if args.command == "ask":
         return run_ask(args.question, args.url)
     if args.command == "lookups":
         return write_lookups(args.content_dir)
     if args.command == "report":
         return run_unanswered(args.since, args.limit, args.below, args.format)
+    if args.command == "purge":
+        return run_purge(args.older_than)
+    if args.command == "forget":
+        return run_forget(args.sender_id)
     if args.command == "telegram-webhook":
         return run_telegram_webhook(args)
     return serve(args.port, args.actions_port, args.site_port)
@@ -81,7 +94,8 @@ def write_lookups(content_dir: Path) -> int:
     return 0
 
 
-def run_check(content_dir: Path) -> int:
+def run_check(content_dir: Path, strict: bool = False) -> int:
+    """Exit 1 on errors, or with ``strict`` (before going live) on warnings too."""
     problems = check(content_dir)
     for problem in problems:
         print(problem)
@@ -90,19 +104,35 @@ def run_check(content_dir: Path) -> int:
         print(f"{content_dir}: all pages and topic mappings are fine.")
     else:
         print(f"{errors} error(s), {len(problems) - errors} warning(s).")
-    return 1 if errors else 0
+    if strict and problems and not errors:
+        print("--strict: fix the warnings before going live.")
+    return 1 if errors or (strict and problems) else 0
 
 
 def run_ask(question: str, url: str) -> int:
+    token = api_token()
+    if not token:
+        print(
+            f"`bot ask` reads the conversation through the assistant's HTTP API, which needs a token: set "
+            f"{API_TOKEN_VARIABLE} here to the value the servers were started with (start them with it set)."
+        )
+        return 2
     sender = f"{STAFF_PREVIEW_PREFIX}{uuid.uuid4().hex[:8]}"
     try:
         replies = requests.post(
             f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": question}, timeout=30
         ).json()
-        events = requests.get(f"{url}/conversations/{sender}/tracker", timeout=30).json()["events"]
+        tracker = requests.get(f"{url}/conversations/{sender}/tracker", params={"token": token}, timeout=30)
     except requests.RequestException as error:
         print(f"Cannot reach the assistant at {url} ({error}). Is it running? Start it with: make run")
         return 2
+    if tracker.status_code in (401, 403, 404):
+        print(
+            f"The assistant at {url} refused the token (HTTP {tracker.status_code}), or runs with its HTTP API "
+            f"off: start it and run this with the same {API_TOKEN_VARIABLE}."
+        )
+        return 2
+    events = tracker.json()["events"]
     parsed = next(event["parse_data"] for event in events if event["event"] == "user")
     said = [event for event in events if event["event"] == "bot"]
     for reply in replies:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.content import ContentError, line_of_key, load_yaml
 
-FIELDS = ("name", "phone", "email", "address", "opening_hours", "booking_url", "site_url")
+FIELDS = ("name", "phone", "email", "address", "opening_hours", "booking_url", "site_url", "privacy_url")
+WEB_ADDRESSES = ("booking_url", "site_url", "privacy_url")
 LABELS = {
     "phone": "Phone",
     "email": "Email",
@@ -31,6 +32,7 @@ class Clinic:
     opening_hours: str = ""
     booking_url: str = ""
     site_url: str = ""
+    privacy_url: str = ""
 
     def contact_lines(self) -> list[str]:
         """The contact details that are set, one line each, for messages."""
@@ -64,7 +66,7 @@ def load_clinic(path: Path) -> Clinic:
         if not isinstance(value, (str, int)):
             raise ContentError(path, line, f"'{key}' should be one line of text", "write it after the colon, in quotes")
         values[key] = str(value).strip()
-    for key in ("booking_url", "site_url"):
+    for key in WEB_ADDRESSES:
         if values.get(key) and not re.match(r"https?://", values[key]):
             raise ContentError(path, line_of_key(raw, key), f"'{key}' is not a web address", "start it with https://")
     return Clinic(**values)

@@ -41,6 +41,10 @@ FALLBACK_ACTION = "action_honest_fallback"
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 DEFAULT_BELOW = 0.7
 SIMILARITY = 0.85
+# A question longer than this is cut in the report: a visitor may paste a whole letter (or 5 MB).
+SHOWN_CHARACTERS = 200
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PERIODS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -200,12 +204,17 @@ def tracker_store_config(endpoints: Path = ENDPOINTS) -> EndpointConfig:
 
     if not endpoints.is_file():
         raise ReportError(f"{endpoints} does not exist: the report needs the assistant's endpoints.yml")
-    # Unset variables get the defaults `make run` gives the servers, so the report reads their database.
+    # Unset variables get the defaults `make run` gives the servers, so the report reads their database; only
+    # while reading, so that servers this process starts later (the tests') do not inherit those defaults.
+    saved = dict(os.environ)
     os.environ.update(Stack().environment())
     try:
         config = read_endpoint_config(str(endpoints), "tracker_store")
     except RasaException as error:
         raise ReportError(f"{endpoints} cannot be read: {error}") from error
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     if config is None:
         raise ReportError(
             f"{endpoints} has no 'tracker_store': conversations are only kept in memory, "
@@ -234,8 +243,9 @@ def _locate_sqlite(config: EndpointConfig) -> None:
     config.kwargs["db"] = str(path)
 
 
-def read_conversations(endpoints: Path = ENDPOINTS) -> list[list[Event]]:
-    """Every stored conversation's events, across all its sessions, except staff previews."""
+@contextmanager
+def tracker_store(endpoints: Path = ENDPOINTS) -> Iterator[TrackerStore]:
+    """The tracker store the servers write to; a failure to read or change it becomes a :class:`ReportError`."""
     with _quiet_libraries():
         config = tracker_store_config(endpoints)
         from rasa.core.tracker_store import TrackerStore
@@ -244,11 +254,16 @@ def read_conversations(endpoints: Path = ENDPOINTS) -> list[list[Event]]:
         from sqlalchemy.exc import SQLAlchemyError
 
         try:
-            store = TrackerStore.create(config, Domain.load(str(PROJECT_DIR / "domain.yml")))
-            return asyncio.run(_all_events(store))
+            yield TrackerStore.create(config, Domain.load(str(PROJECT_DIR / "domain.yml")))
         except (RasaException, SQLAlchemyError, OSError) as error:
             where = config.kwargs.get("db") or config.url or config.type
             raise ReportError(f"Cannot read the conversations in {where}: {_first_line(error)}") from error
+
+
+def read_conversations(endpoints: Path = ENDPOINTS) -> list[list[Event]]:
+    """Every stored conversation's events, across all its sessions, except staff previews."""
+    with tracker_store(endpoints) as store:
+        return asyncio.run(_all_events(store))
 
 
 @contextmanager
@@ -283,6 +298,17 @@ def _first_line(error: Exception) -> str:
 # --- output ------------------------------------------------------------------------------------
 
 
+def shortened(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """One line, at most ``limit`` characters and an ellipsis: what a report shows of a message."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit].rstrip() + "…"
+
+
+def spreadsheet_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, quoted with a leading ' so it is shown as typed."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
@@ -300,9 +326,12 @@ def format_text(groups: list[Group], since: float, total: int) -> str:
     for item in groups:
         lines.append(
             f"{len(item.messages):>5}  {_when(item.newest.timestamp):<16}  {item.newest.why:<{width}}  "
-            f"{item.newest.text}"
+            f"{shortened(item.newest.text)}"
         )
-        lines.extend(f"{'':>5}  {'':<16}  {'':<{width}}  also asked as: {wording}" for wording in item.other_wordings())
+        lines.extend(
+            f"{'':>5}  {'':<16}  {'':<{width}}  also asked as: {shortened(wording)}"
+            for wording in item.other_wordings()
+        )
     shown = sum(len(item.messages) for item in groups)
     lines += ["", f"{shown} of {total} message(s) shown, in {len(groups)} group(s)."]
     return "\n".join(lines)
@@ -314,17 +343,16 @@ def write_csv(groups: list[Group], stream: TextIO) -> None:
     writer.writerow(["count", "last_asked", "question", "why", "intent", "confidence", "other_wordings"])
     for item in groups:
         newest = item.newest
-        writer.writerow(
-            [
-                len(item.messages),
-                datetime.fromtimestamp(newest.timestamp).isoformat(timespec="seconds"),
-                newest.text,
-                newest.reason,
-                newest.intent,
-                newest.score,
-                " | ".join(item.other_wordings()),
-            ]
-        )
+        row = [
+            len(item.messages),
+            datetime.fromtimestamp(newest.timestamp).isoformat(timespec="seconds"),
+            shortened(newest.text),
+            newest.reason,
+            newest.intent,
+            newest.score,
+            " | ".join(shortened(wording) for wording in item.other_wordings()),
+        ]
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
 
 
 def run_unanswered(since: timedelta, limit: int, below: float, output: str) -> int:

@@ -21,6 +21,9 @@ import requests
 from bot import PROJECT_DIR
 
 BIN = Path(sys.executable).parent
+# Rasa's HTTP API (conversations, events, model) is on only when this variable holds a token; staff tools send it.
+API_TOKEN_VARIABLE = "RASA_API_TOKEN"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StartupError(RuntimeError):
@@ -33,14 +36,31 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float, ready: str = "") -> None:
+def port_in_use(host: str, port: int) -> bool:
+    """Whether a server already listens on ``port`` (SO_REUSEADDR, as servers set it, so TIME_WAIT is no hindrance)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def api_token(environ: dict[str, str] | os._Environ = os.environ) -> str:
+    return environ.get(API_TOKEN_VARIABLE, "").strip()
+
+
+def wait_until_up(
+    url: str, process: subprocess.Popen, timeout: float, ready: str = "", params: dict[str, str] | None = None
+) -> None:
     """Poll ``url`` until it answers (and its body contains ``ready``), or fail with the log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise StartupError(f"{process.args[0]} exited with code {process.returncode} before {url} answered")
         try:
-            response = requests.get(url, timeout=2)
+            response = requests.get(url, params=params, timeout=2)
             if response.ok and ready in response.text:
                 return
         except requests.RequestException:
@@ -78,9 +98,22 @@ class Stack:
         """The process id of one running server: "actions", "rasa" or "site"."""
         return self._by_name[name].pid
 
+    @property
+    def api_token(self) -> str:
+        """The token Rasa's HTTP API was started with; empty when the API is off."""
+        return api_token(self.environment())
+
+    def ports(self) -> dict[str, int]:
+        named = {"the Rasa server (--port)": self.rasa_port, "the action server (--actions-port)": self.action_port}
+        if self.site_port is not None:
+            named["the demo website (--site-port)"] = self.site_port
+        return named
+
     def environment(self) -> dict[str, str]:
         env = {**os.environ, **self.env}
-        env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{self.action_port}/webhook")
+        env.setdefault("ACTION_ENDPOINT_URL", f"http://{self.host}:{self.action_port}/webhook")
+        # rasa_sdk 3.6's `rasa run actions` has no --interface option; its run() binds to SANIC_HOST, else 0.0.0.0.
+        env.setdefault("SANIC_HOST", self.host)
         env.setdefault("TRACKER_DB", str(PROJECT_DIR / "tracker.db"))
         env.setdefault("PYTHONPATH", str(PROJECT_DIR))
         if self.site_port is not None:
@@ -90,11 +123,17 @@ class Stack:
         return env
 
     def start(self, timeout: float = 180) -> Stack:
+        busy = [f"{port} for {name}" for name, port in self.ports().items() if port_in_use(self.host, port)]
+        if busy:
+            raise StartupError(
+                f"port {', '.join(busy)} is already in use on {self.host}. Stop what listens there (an earlier "
+                "`make run`? `ss -ltnp` shows it) or choose another port with the option named."
+            )
         env = self.environment()
         actions = self._spawn(
             "actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"], env
         )
-        wait_until_up(f"http://127.0.0.1:{self.action_port}/health", actions, timeout)
+        wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
         self._start_rasa(env, timeout)
         if self.site_port is not None:
             website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
@@ -110,10 +149,21 @@ class Stack:
         self._start_rasa(self.environment(), timeout)
 
     def _start_rasa(self, env: dict[str, str], timeout: float) -> None:
-        server = [BIN / "rasa", "run", "--enable-api", "--interface", self.host, "--port", str(self.rasa_port)]
+        # Imported here: it loads Rasa, which every other `bot` command can do without.
+        from bot.channels.socketio import allowed_origins
+
+        server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(self.rasa_port)]
         files = ["--endpoints", PROJECT_DIR / "endpoints.yml", "--credentials", self.credentials]
-        rasa = self._spawn("rasa", [*server, "--model", self.model, *files, "--cors", "*"], env)
-        wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file")
+        # Browsers may call the Rasa server only from the pages allowed to embed the widget.
+        cors = ["--cors", *allowed_origins(env)]
+        token = api_token(env)
+        api = ["--enable-api", "--auth-token", token] if token else []
+        rasa = self._spawn("rasa", [*server, *api, "--model", self.model, *files, *cors], env)
+        if token:
+            wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file", params={"token": token})
+        else:
+            # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
+            wait_until_up(f"{self.url}/", rasa, timeout, ready="Hello from Rasa")
 
     def _spawn(self, name: str, command: list, env: dict[str, str]) -> subprocess.Popen:
         output = None
@@ -156,19 +206,34 @@ class Stack:
         self.stop()
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _stop_on_signals() -> None:
-    """Ctrl-C and `kill` both stop the servers cleanly.
+    """Ctrl-C, `kill`, a service manager and a closed terminal all stop the servers cleanly.
 
     Set explicitly because a shell that starts us in the background makes us
-    inherit an *ignored* SIGINT, and SIGTERM would otherwise end this process
-    without stopping the servers it started.
+    inherit an *ignored* SIGINT, and SIGTERM or SIGHUP would otherwise end this
+    process without stopping the servers it started (each runs in its own
+    session, so signals to our process group do not reach them).
     """
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+
+    def stop(signum: int, frame: object) -> None:
+        _ignore_signals()
+        raise KeyboardInterrupt
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+
+
+def _ignore_signals() -> None:
+    """While stopping, a second signal (Ctrl-C pressed twice, one to each process in the group) must not
+    interrupt the stopping and leave a server running."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _staff_preview_hint(stack: Stack) -> str:
+    if stack.api_token:
+        return f'  Staff preview:  {API_TOKEN_VARIABLE}=… .venv/bin/python -m bot ask "does it hurt?"'
+    return f"  The HTTP API is off (staff preview with `bot ask` needs it): set {API_TOKEN_VARIABLE} to enable it."
 
 
 def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000) -> int:
@@ -186,7 +251,7 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000)
             f"\nThe assistant is ready.\n  Website with the chat widget:  {stack.site_url}/\n"
             f"  REST:  curl -s {stack.url}/webhooks/rest/webhook "
             '-d \'{"sender":"me","message":"how many sessions do I need?"}\'\n'
-            '  Staff preview:  .venv/bin/python -m bot ask "does it hurt?"\n'
+            f"{_staff_preview_hint(stack)}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
         )
@@ -201,4 +266,5 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000)
         print(f"Could not start the assistant: {error}", file=sys.stderr)
         return 1
     finally:
+        _ignore_signals()
         stack.stop()

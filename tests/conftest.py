@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +15,13 @@ import pytest
 import requests
 
 from bot.library import load_content
-from bot.servers import PROJECT_DIR, Stack, free_port
+from bot.servers import API_TOKEN_VARIABLE, PROJECT_DIR, Stack, free_port
 
 CONTENT_DIR = PROJECT_DIR / "content"
 PAGE = CONTENT_DIR / "procedures" / "laser-pigment-removal.md"
 ARTIFACTS = PROJECT_DIR / "tests" / "artifacts"
+# The test servers' HTTP API is on, as a clinic's is when staff set a token, so tests can read the conversations.
+API_TOKEN = secrets.token_hex(16)
 
 
 def copy_content(parent: Path) -> Path:
@@ -31,7 +37,7 @@ def servers_for(content: Path, db: Path, log_dir: Path = ARTIFACTS / "logs") -> 
         rasa_port=free_port(),
         action_port=free_port(),
         log_dir=log_dir,
-        env={"CLINIC_CONTENT_DIR": str(content), "TRACKER_DB": str(db)},
+        env={"CLINIC_CONTENT_DIR": str(content), "TRACKER_DB": str(db), API_TOKEN_VARIABLE: API_TOKEN},
     )
 
 
@@ -68,6 +74,27 @@ def ask(stack: Stack, message: str, sender: str | None = None) -> list[dict]:
     )
     response.raise_for_status()
     return response.json()
+
+
+def run_bot(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -m bot …`` as staff run it, with the test servers' API token unless ``env`` gives another."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, API_TOKEN_VARIABLE: API_TOKEN, **env},
+    )
+
+
+def tracker_events(stack: Stack, sender: str | int) -> list[dict]:
+    """The conversation's events, read through Rasa's HTTP API with the stack's token."""
+    response = requests.get(
+        f"{stack.url}/conversations/{sender}/tracker", params={"token": stack.api_token}, timeout=30
+    )
+    response.raise_for_status()
+    return response.json()["events"]
 
 
 def reply_text(replies: list[dict]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cli import main
 from bot.clinic import Clinic, load_clinic
 from bot.content import ContentError
 from bot.library import collect_errors
@@ -28,6 +29,7 @@ def test_only_the_fields_that_are_set_are_shown(tmp_path):
         ("name: x\nfax: 123\n", 2, "unknown field 'fax'"),
         ("name: x\nphone: [1, 2]\n", 2, "'phone' should be one line of text"),
         ("name: x\n\nbooking_url: clinic.example/book\n", 3, "'booking_url' is not a web address"),
+        ("name: x\nprivacy_url: clinic.example/privacy\n", 2, "'privacy_url' is not a web address"),
         ("name: 'unclosed\n", 1, "not valid YAML"),
     ],
 )
@@ -48,3 +50,28 @@ def test_bad_clinic_file_fails_the_content_check(content_copy):
 def test_page_links_follow_the_site_url():
     assert Clinic().page_url("p", "a") == "/procedures/p#a"
     assert Clinic(site_url="https://x.example/").page_url("p", "a") == "https://x.example/procedures/p#a"
+
+
+@pytest.mark.parametrize(
+    ("contacts", "warned", "strict_exit"),
+    [
+        ("", True, 1),
+        ("phone: '+1 555 0100'\n", False, 0),
+        ("email: desk@clinic.example\n", False, 0),
+    ],
+    ids=["neither", "phone", "email"],
+)
+def test_the_check_before_going_live_wants_a_phone_or_an_email(content_copy, capsys, contacts, warned, strict_exit):
+    clinic = content_copy / "clinic.yml"
+    clinic.write_text("name: Skin Clinic\nprivacy_url: https://clinic.example/privacy\n" + contacts)
+
+    assert main(["check", str(content_copy)]) == 0  # a warning: `make run` still starts
+    said = capsys.readouterr().out
+    assert ("neither a phone number nor an e-mail address" in said) is warned
+    assert main(["check", "--strict", str(content_copy)]) == strict_exit
+
+
+def test_the_check_before_going_live_wants_a_privacy_notice(content_copy, capsys):
+    (content_copy / "clinic.yml").write_text("name: Skin Clinic\nphone: '+1 555 0100'\n")
+    assert main(["check", "--strict", str(content_copy)]) == 1
+    assert "privacy_url" in capsys.readouterr().out

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import requests
-
-from tests.conftest import ask, reply_text
+from tests.conftest import ask, reply_text, tracker_events
 
 
 def test_sessions_question_gets_the_pages_answer(stack):
@@ -79,5 +77,5 @@ def test_content_edit_is_served_live(stack, live_content):
 
 def test_conversations_are_kept_in_the_tracker_store(stack):
     ask(stack, "does it hurt", sender="kept-visitor")
-    events = requests.get(f"{stack.url}/conversations/kept-visitor/tracker", timeout=30).json()["events"]
+    events = tracker_events(stack, "kept-visitor")
     assert [e["text"] for e in events if e["event"] == "user"] == ["does it hurt"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered
 
 from bot import PROJECT_DIR
-from bot.report import group, parse_since, similar, unanswered
+from bot.report import Asked, format_text, group, parse_since, similar, spreadsheet_cell, unanswered, write_csv
 
 
 def turn(text: str, intent: str, confidence: float, action: str, at: float) -> list[Event]:
@@ -108,3 +110,45 @@ def test_a_file_that_is_not_a_database_is_explained_without_a_traceback(tmp_path
     assert result.returncode == 2
     assert "Cannot read the conversations in" in result.stderr and "file is not a database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def asked(text: str, at: float) -> Asked:
+    return Asked(text, at, "nlu_fallback", 0.7, True)
+
+
+HUGE = "why " * 1_250_000  # 5 MB, pasted by a visitor
+FORMULAS = ['=HYPERLINK("http://x.example","click")', "+1 555 0100", "-2+3", "@SUM(A1)", "\t=1+1", "\r\n@A1"]
+
+
+@pytest.mark.parametrize("output", ["text", "csv"])
+def test_a_huge_message_is_shortened_in_the_report(output: str):
+    groups = group([asked(HUGE, 1_000)])
+    if output == "csv":
+        stream = io.StringIO()
+        write_csv(groups, stream)
+        printed = stream.getvalue()
+    else:
+        printed = format_text(groups, 0, 1)
+    assert len(printed) < 1_000
+    assert ("why " * 40).strip() + "…" in printed
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted():
+    groups = group([asked(text, 1_000 + number * 86_400) for number, text in enumerate(FORMULAS)])
+    stream = io.StringIO()
+    write_csv(groups, stream)
+    questions = [row["question"] for row in csv.DictReader(io.StringIO(stream.getvalue()))]
+    assert len(questions) == len(FORMULAS)
+    assert all(question.startswith("'") for question in questions), questions
+    assert '\'=HYPERLINK("http://x.example","click")' in questions
+
+
+@pytest.mark.parametrize("cell", ["=1", "+1", "-1", "@A1", "\tx", "\rx"])
+def test_a_cell_starting_with_a_formula_character_is_quoted(cell: str):
+    assert spreadsheet_cell(cell) == "'" + cell
+
+
+def test_ordinary_questions_are_not_quoted_in_the_csv():
+    stream = io.StringIO()
+    write_csv(group([asked("how much does it cost?", 1_000)]), stream)
+    assert [row["question"] for row in csv.DictReader(io.StringIO(stream.getvalue()))] == ["how much does it cost?"]

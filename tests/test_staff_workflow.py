@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot import PROJECT_DIR
-from bot.servers import Stack
-from tests.conftest import ARTIFACTS, PAGE, ask, copy_content, reply_text, servers_for
+from bot.servers import API_TOKEN_VARIABLE, Stack
+from tests.conftest import API_TOKEN, ARTIFACTS, PAGE, ask, copy_content, reply_text, run_bot, servers_for
 
 SECOND_PAGE = PROJECT_DIR / "tests" / "fixtures" / "content" / "procedures"
 LOGS = ARTIFACTS / "logs" / "staff-workflow"
@@ -63,17 +61,10 @@ def second_page(content_dir: Path) -> Iterator[None]:
         copy.unlink()
 
 
-def bot(*args: str, tracker_db: Path | None = None) -> subprocess.CompletedProcess:
-    """``python -m bot …`` as staff run it."""
-    env = {"TRACKER_DB": str(tracker_db)} if tracker_db else {}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **env},
-    )
+def bot(*args: str, tracker_db: Path | None = None, token: str = API_TOKEN) -> subprocess.CompletedProcess:
+    """``python -m bot …`` as staff run it, with the servers' API token."""
+    env = {API_TOKEN_VARIABLE: token} | ({"TRACKER_DB": str(tracker_db)} if tracker_db else {})
+    return run_bot(*args, **env)
 
 
 def delete_section(text: str, heading: str) -> str:
@@ -92,6 +83,15 @@ def test_an_edited_paragraph_is_checked_previewed_and_served(servers: Stack, con
     assert "on average about four to six sessions are required" in preview.stdout
     assert re.search(rf"topic: sessions\s+passage: {re.escape(str(page))}:\d+", preview.stdout)
     assert "four to six sessions" in reply_text(ask(servers, "how many sessions will it take?"))
+
+
+def test_the_preview_says_which_token_to_set_without_one(servers: Stack):
+    preview = bot("ask", "does it hurt?", "--url", servers.url, token="")
+    assert preview.returncode == 2
+    assert f"set {API_TOKEN_VARIABLE}" in preview.stdout
+    wrong = bot("ask", "does it hurt?", "--url", servers.url, token="not-the-token")
+    assert wrong.returncode == 2
+    assert "refused the token (HTTP 401)" in wrong.stdout
 
 
 def test_a_broken_edit_fails_the_check_and_the_last_good_content_stays_in_service(

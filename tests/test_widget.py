@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_pla
 
 from bot import PROJECT_DIR
 from bot.servers import Stack, free_port, wait_until_up
-from tests.conftest import ARTIFACTS, copy_content, servers_for
+from tests.conftest import ARTIFACTS, copy_content, servers_for, tracker_events
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -236,8 +236,7 @@ def test_the_conversation_survives_a_reload_and_a_move_to_the_linked_section(vis
     session_id = visit.page.evaluate(
         "Object.entries(sessionStorage).map(([, value]) => JSON.parse(value).sessionId).find(Boolean)"
     )
-    tracker = requests.get(f"{widget_stack.url}/conversations/{session_id}/tracker", timeout=30).json()
-    asked = [event["text"] for event in tracker["events"] if event["event"] == "user"]
+    asked = [event["text"] for event in tracker_events(widget_stack, session_id) if event["event"] == "user"]
     assert {"how many sessions do I need?", "does it hurt?"} <= set(asked), "one conversation on the server too"
 
 

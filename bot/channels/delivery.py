@@ -19,6 +19,8 @@ from typing import Any
 import aiohttp
 from rasa.core.channels.channel import OutputChannel
 
+from bot.logs import hashed
+
 logger = logging.getLogger(__name__)
 
 # Long enough for a slow but working API; short enough that a dead one does not queue replies for minutes.
@@ -117,7 +119,7 @@ class Outbox:
                 logger.warning(
                     "%s: could not deliver to %s (part %d of %d): %s",
                     self.channel,
-                    recipient,
+                    hashed(recipient),
                     number,
                     len(calls),
                     error,
