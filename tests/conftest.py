@@ -88,13 +88,17 @@ def run_bot(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def tracker_events(stack: Stack, sender: str | int) -> list[dict]:
-    """The conversation's events, read through Rasa's HTTP API with the stack's token."""
+def tracker(stack: Stack, sender: str | int) -> dict:
+    """The conversation's tracker (events and slots), read through Rasa's HTTP API with the stack's token."""
     response = requests.get(
         f"{stack.url}/conversations/{sender}/tracker", params={"token": stack.api_token}, timeout=30
     )
     response.raise_for_status()
-    return response.json()["events"]
+    return response.json()
+
+
+def tracker_events(stack: Stack, sender: str | int) -> list[dict]:
+    return tracker(stack, sender)["events"]
 
 
 def reply_text(replies: list[dict]) -> str:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import requests
 
-from tests.conftest import ask
+from tests.conftest import ask, tracker_events
 
 URGENT = "report_complication"
 
@@ -41,7 +40,7 @@ def reply_topics(stack, message: str) -> list[str]:
     """The topic of each reply the assistant gave to ``message``, from the tracker's bot events."""
     sender = uuid.uuid4().hex
     ask(stack, message, sender=sender)
-    events = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30).json()["events"]
+    events = tracker_events(stack, sender)
     last_user = max(i for i, event in enumerate(events) if event["event"] == "user")
     return [(event.get("metadata") or {}).get("topic", "") for event in events[last_user:] if event["event"] == "bot"]
 

@@ -20,7 +20,7 @@ import socketio
 
 from bot.channels.inbound import EMPTY, SLOW_DOWN, Limits, too_long
 from bot.servers import Stack
-from tests.conftest import copy_content, reply_text, servers_for
+from tests.conftest import copy_content, reply_text, servers_for, tracker, tracker_events
 
 LIMITS = Limits()  # the shipped defaults: the stack below unsets the variables that change them
 ANSWER_SECONDS = 2
@@ -63,8 +63,7 @@ def resident_mb(stack: Stack) -> float:
 
 
 def user_events(stack: Stack, sender: str) -> list[dict]:
-    events = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30).json()["events"]
-    return [event for event in events if event["event"] == "user"]
+    return [event for event in tracker_events(stack, sender) if event["event"] == "user"]
 
 
 # --- The batch ------------------------------------------------------------------------------------------------------
@@ -279,8 +278,7 @@ def test_a_typed_slot_payload_cannot_break_the_conversation(hostile_stack):
         answer = post(hostile_stack, message(text, sender))
         assert answer.status_code == 200, text
     assert "painkillers" in reply_text(answer.json())
-    tracker = requests.get(f"{hostile_stack.url}/conversations/{sender}/tracker", timeout=30).json()
-    assert tracker["slots"].get("procedure") in (None, "laser-pigment-removal")
+    assert tracker(hostile_stack, sender)["slots"].get("procedure") in (None, "laser-pigment-removal")
 
 
 def test_an_offered_button_works_and_only_in_its_own_conversation(hostile_stack):
