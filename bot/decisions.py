@@ -108,6 +108,10 @@ def _inside(item: Named, said: list[Mention]) -> bool:
     return any(contains(mention.said, words) and not contains(words, mention.said) for mention in said)
 
 
+def _same(name: str, value: str) -> bool:
+    return contains(name, value) and contains(value, name)
+
+
 def _unique(items: list[Named]) -> list[Named]:
     return list({item.value.casefold(): item for item in items}.values())
 
@@ -120,13 +124,15 @@ def _verdicts(
     if passage is None or kind is None:
         return []
     relevant = [item for item in named if item.kind == kind]
+    listed = conditions_of(procedure)
     if not relevant and kind == "condition":
         # A condition staff just added to the page's list is answerable before any retraining.
-        listed = set(conditions_of(procedure))
         relevant = _unique([Named(kind, mention.term, mention.said) for mention in said if mention.term in listed])
     findings = []
     for item in relevant:
         unit = find_unit(passage, item.value)
+        if kind == "condition" and not any(_same(name, item.value) for name in listed):
+            unit = None  # only a whole name on the list: "acne" is not "acne spots", "spots" not "age spots"
         if kind == "situation":  # a situation the page names is a contraindication, never a yes
             findings.append(Finding(item, Kind.NOT_RECOMMENDED if unit else Kind.SEE_DERMATOLOGIST, unit))
         else:

@@ -115,6 +115,9 @@ PREGNANCY_SENTENCE = "Laser treatment is not recommended during lactation or pre
         ("indications", "can you remove a tattoo?", [Named("condition", "tattoo", "tattoo")], Kind.NOT_ON_PAGE,
          "indications", set()),
         ("body_areas", "can you do my legs", [Named("body_area", "legs")], Kind.NOT_ON_PAGE, "body_areas", set()),
+        # Acne itself is not on the list (acne spots, the marks, are; active acne is a skin disease).
+        ("indications", "can you treat my acne?", [Named("condition", "acne", "acne")], Kind.NOT_ON_PAGE,
+         "indications", set()),
         # A situation the page doesn't name: a dermatologist decides.
         ("contraindications", "I have diabetes, can I have it?", [Named("situation", "diabetes")],
          Kind.SEE_DERMATOLOGIST, CONTRA, set()),

@@ -23,6 +23,15 @@ def decided(stack, message: str) -> tuple[list[str], list[str]]:
     return [reply.get("text", "") for reply in replies], [kind for kind in kinds if kind]
 
 
+# The model sends some of these to the honest fallback ("the page doesn't cover that"), which answers
+# without a decision: not this module's answer, but never a yes either.
+MAY_FALL_BACK = {
+    "i had melanoma a few years back, can you take off my age spots?",
+    "my psoriasis is flaring, is laser safe for my arms?",
+    "on chemotherapy at the moment, would laser fade my sun spots",
+}
+
+
 @pytest.mark.parametrize(
     "message",
     [
@@ -32,28 +41,17 @@ def decided(stack, message: str) -> tuple[list[str], list[str]]:
         "I\u2019M PREGNANT!! can u get rid of my melasma",
         "still breast-feeding my daughter, could you do the freckles on my hands",
         "how many sessions would I need while pregnant?",
+        "i've got eczema on my hands, can you remove the freckles there",
+        "my active acne is bad, can you do the acne marks too?",
+        *sorted(MAY_FALL_BACK),
     ],
 )
 def test_a_contraindication_is_not_recommended_whatever_else_is_named(stack, message):
     texts, kinds = decided(stack, message)
-    assert kinds == ["not_recommended"], (texts, kinds)
-    assert not any(text.lstrip().startswith("Yes") for text in texts)
-
-
-@pytest.mark.parametrize(
-    "message",
-    [
-        "i had melanoma a few years back, can you take off my age spots?",
-        "my psoriasis is flaring, is laser safe for my arms?",
-        "i've got eczema on my hands, can you remove the freckles there",
-        "on chemotherapy at the moment, would laser fade my sun spots",
-        "my active acne is bad, can you do the acne marks too?",
-    ],
-)
-def test_a_contraindication_never_reads_yes(stack, message):
-    # The model may also send these to the honest fallback (not this module's answer); never to a yes.
-    texts, kinds = decided(stack, message)
-    assert set(kinds) <= {"not_recommended"}, (texts, kinds)
+    if message in MAY_FALL_BACK and not kinds:
+        assert "page doesn't cover that" in texts[0]
+    else:
+        assert kinds == ["not_recommended"], (texts, kinds)
     assert not any(text.lstrip().startswith("Yes") for text in texts)
 
 
