@@ -9,16 +9,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import requests
 
-from tests.conftest import ask
+from tests.conftest import ask, tracker_events
 
 
 def decided(stack, message: str) -> tuple[list[str], list[str]]:
     """The replies' texts and the decisions recorded for them in the tracker."""
     sender = f"decisions-{uuid.uuid4().hex[:8]}"
     replies = ask(stack, message, sender=sender)
-    events = requests.get(f"{stack.url}/conversations/{sender}/tracker", timeout=30).json()["events"]
+    events = tracker_events(stack, sender)
     kinds = [(event.get("metadata") or {}).get("decision") for event in events if event["event"] == "bot"]
     return [reply.get("text", "") for reply in replies], [kind for kind in kinds if kind]
 

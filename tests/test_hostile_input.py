@@ -264,10 +264,6 @@ def test_a_typed_intent_command_is_read_as_words(hostile_stack):
     assert typed["text"] == 'indications{"condition":"pregnancy"}'  # through the NLU and its safety rules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 9 item 1: the words 'indications … pregnancy' still get a yes until a contraindication always wins",
-)
 def test_a_typed_intent_command_never_gets_a_yes(hostile_stack):
     assert "Yes" not in reply_text(say(hostile_stack, PREGNANCY_COMMAND, uuid.uuid4().hex))
 
