@@ -81,7 +81,8 @@ def decide(topic: str, named: list[Named], message: str, procedure: Procedure, s
     hits = [mention for mention in said if mention.term.casefold() in avoided]
     # The model's entities count unless they stand inside a longer phrase: "scars" in "keloid scars" is
     # the keloid, "pregnancy" in "hyperpigmentation due to pregnancy" is the listed condition.
-    spoken = [item for item in _unique(named) if not _inside(item, said)]
+    listed = set(conditions_of(procedure))
+    spoken = [_as_listed(item, listed) for item in _unique(named) if not _inside(item, said)]
     stopped = [Named("situation", hit.term, hit.said) for hit in hits] + [
         item
         for item in spoken
@@ -101,6 +102,18 @@ def decide(topic: str, named: list[Named], message: str, procedure: Procedure, s
 def _contraindicated(passage: Passage | None, synonyms: Mapping[str, str]) -> set[str]:
     """The page words the contraindications passage names (read like a visitor's message: longest first)."""
     return {mention.term.casefold() for mention in mentions(passage.text, synonyms)} if passage else set()
+
+
+def _as_listed(item: Named, listed: set[str]) -> Named:
+    """A word the page lists as an indication is a condition, whatever the model tagged it.
+
+    The model now and then tags "scar" in "a burn scar" as a situation; as a situation it would be read
+    against the contraindications, where "scars" stands inside "keloid scars". A keloid is still caught
+    by the visitor's own words.
+    """
+    if item.kind == "situation" and item.value.casefold() in listed:
+        return Named("condition", item.value, item.typed)
+    return item
 
 
 def _inside(item: Named, said: list[Mention]) -> bool:

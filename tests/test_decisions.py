@@ -135,6 +135,11 @@ PREGNANCY_SENTENCE = "Laser treatment is not recommended during lactation or pre
          Kind.YES, "indications", {"Hyperpigmentation due to pregnancy.", PREGNANCY_SENTENCE}),
         ("sessions", "how many sessions for hyperpigmentation due to pregnancy?", [], Kind.TOPIC, "sessions",
          {PREGNANCY_SENTENCE}),
+        # The model's slip: "scar" tagged as a situation; the page lists scars as an indication.
+        ("indications", "I have a burn scar, can you treat it?",
+         [Named("situation", "scars", "scar"), Named("condition", "scars", "scar")], Kind.YES, "indications", None),
+        ("contraindications", "can I have it with an old scar?", [Named("situation", "scars", "scar")],
+         Kind.TOPIC, CONTRA, set()),
         # Contraindications, in the topic that asks about them.
         ("contraindications", "i get keloids easily", [Named("situation", "keloid scars", "keloids")],
          Kind.NOT_RECOMMENDED, CONTRA, None),
