@@ -1,5 +1,8 @@
 """``bot check``: every problem in the content, worded for the staff who fix it.
 
+It also fails when the Rasa files and ``bot.topics.TOPICS`` disagree (see
+``bot.topic_declarations``): a topic the model and the actions see differently.
+
 Errors stop the content from going live (the assistant keeps the last good
 version); warnings are worth a look but do not block anything.
 """
@@ -9,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import PROJECT_DIR
 from bot.clinic import Clinic
 from bot.content import ContentError, line_of_key
 from bot.library import Content, collect_errors, load_content
@@ -28,7 +32,7 @@ class Problem:
 
 def check(content_dir: Path) -> list[Problem]:
     # A topic the model and the actions disagree about is an error even in perfect content.
-    errors = [Problem(error) for error in collect_errors(content_dir) + declaration_errors()]
+    errors = [Problem(error) for error in collect_errors(content_dir) + declaration_errors(PROJECT_DIR, TOPICS)]
     if errors:
         return errors
     return [Problem(warning, "warning") for warning in warnings(content_dir)]
