@@ -94,12 +94,7 @@ def _drift(block: Block, root: Path, topics: Sequence[str]) -> list[ContentError
     missing = [topic for topic in topics if topic not in declared]
     unknown = [name for name in declared if name not in topics]
     summary = "; ".join(
-        part
-        for part in (
-            f"missing {', '.join(missing)}" if missing else "",
-            f"not in TOPICS: {', '.join(unknown)}" if unknown else "",
-        )
-        if part
+        f"{label} {', '.join(names)}" for label, names in (("missing", missing), ("not in TOPICS:", unknown)) if names
     )
     return [
         ContentError(
