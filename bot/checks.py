@@ -1,5 +1,8 @@
 """``bot check``: every problem in the content, worded for the staff who fix it.
 
+It also fails when the Rasa files and ``bot.topics.TOPICS`` disagree (see
+``bot.topic_declarations``): a topic the model and the actions see differently.
+
 Errors stop the content from going live (the assistant keeps the last good
 version); warnings are worth a look but do not block anything.
 """
@@ -9,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import PROJECT_DIR
 from bot.clinic import Clinic
 from bot.content import ContentError, line_of_key
-from bot.library import collect_errors, load_content
+from bot.library import Content, collect_errors, load_content
+from bot.topic_declarations import declaration_errors
+from bot.topics import TOPICS
 from bot.vocabulary import drift
 
 
@@ -25,7 +31,8 @@ class Problem:
 
 
 def check(content_dir: Path) -> list[Problem]:
-    errors = [Problem(error) for error in collect_errors(content_dir)]
+    # A topic the model and the actions disagree about is an error even in perfect content.
+    errors = [Problem(error) for error in collect_errors(content_dir) + declaration_errors(PROJECT_DIR, TOPICS)]
     if errors:
         return errors
     return [Problem(warning, "warning") for warning in warnings(content_dir)]
@@ -34,7 +41,11 @@ def check(content_dir: Path) -> list[Problem]:
 def warnings(content_dir: Path) -> list[ContentError]:
     """Content that loads but reads badly, or that the trained vocabulary no longer matches."""
     content = load_content(content_dir)
-    found = drift(content) + unreachable_clinic(content.clinic, content_dir / "clinic.yml")
+    found = (
+        drift(content)
+        + unmapped_topics(content, content_dir)
+        + unreachable_clinic(content.clinic, content_dir / "clinic.yml")
+    )
     for procedure in content.procedures.values():
         seen: dict[tuple[str, ...], str] = {}
         for topic, passage in procedure.passages.items():
@@ -49,6 +60,21 @@ def warnings(content_dir: Path) -> list[ContentError]:
                 )
             seen.setdefault(passage.units, topic)
     return found
+
+
+def unmapped_topics(content: Content, content_dir: Path) -> list[ContentError]:
+    """A topic the model recognises but no page answers: every such question gets "the page doesn't cover that"."""
+    mapped = {topic for procedure in content.procedures.values() for topic in procedure.passages}
+    return [
+        ContentError(
+            content_dir,
+            0,
+            f"no page maps the topic '{topic}', so every question about it is told the page doesn't cover it",
+            "point it at the words that answer it in a page's NAME.topics.yml",
+        )
+        for topic in TOPICS
+        if topic not in mapped
+    ]
 
 
 def unreachable_clinic(clinic: Clinic, path: Path) -> list[ContentError]:

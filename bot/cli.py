@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot check | ask | report | purge | forget | lookups | serve``."""
+"""The command line: ``python -m bot check | ask | report | purge | forget | lookups | topics | serve``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.library import DEFAULT_CONTENT_DIR, load_content
 from bot.privacy import retention, run_forget, run_purge
 from bot.report import DEFAULT_BELOW, STAFF_PREVIEW_PREFIX, confidence, parse_since, positive_int, run_unanswered
 from bot.servers import API_TOKEN_VARIABLE, api_token, serve
+from bot.topic_declarations import write as write_topic_declarations
 from bot.vocabulary import LOOKUPS, lookup_yaml
 
 
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     lookups_parser = commands.add_parser("lookups", help="regenerate data/nlu/lookups.yml from the pages' lists")
     lookups_parser.add_argument("content_dir", nargs="?", type=Path, default=DEFAULT_CONTENT_DIR)
 
+    commands.add_parser(
+        "topics", help="regenerate the topic intents of domain.yml and rules of data/rules.yml from bot.topics.TOPICS"
+    )
+
     add_telegram_webhook_parser(commands)
 
     serve_parser = commands.add_parser(
@@ -57,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_ask(args.question, args.url)
     if args.command == "lookups":
         return write_lookups(args.content_dir)
+    if args.command == "topics":
+        return write_topics()
     if args.command == "report":
         return run_unanswered(args.since, args.limit, args.below, args.format)
     if args.command == "purge":
@@ -91,6 +98,19 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
 def write_lookups(content_dir: Path) -> int:
     LOOKUPS.write_text(lookup_yaml(load_content(content_dir)), encoding="utf-8")
     print(f"Wrote {LOOKUPS}. Run `make train` so the model learns the new names.")
+    return 0
+
+
+def write_topics() -> int:
+    changed = write_topic_declarations()
+    for path in changed:
+        print(f"Wrote {path}.")
+    print(
+        "The topic declarations match bot.topics.TOPICS. Give a new topic examples in data/nlu/topics.yml and a "
+        "mapping in each page's NAME.topics.yml, then run `python -m bot check` and `make train`."
+        if changed
+        else "The topic declarations already match bot.topics.TOPICS."
+    )
     return 0
 
 
