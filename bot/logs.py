@@ -28,8 +28,9 @@ import re
 import sys
 from typing import Any
 
-# Seven or more digits, maybe grouped by spaces, dots, dashes or brackets; not an ISO date.
-PHONE = re.compile(r"(?<![\w+(])(?!\d{4}-\d\d-\d\d)\+?\(?\d(?:[\s().-]{0,2}\d){6,}(?!\w)")
+# Seven or more digits, maybe grouped by single spaces, dots, dashes or brackets; not an ISO date, and not
+# a column of figures such as the confusion matrix `rasa test` logs ("[[ 5  0  0  0  0  0  0]").
+PHONE = re.compile(r"(?<![\w+(])(?!\d{4}-\d\d-\d\d)\+?\(?\d(?:(?:[.-]|\)? ?|\s?\()?\d){6,}(?!\w)")
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 # Structlog fields in which Rasa logs what a visitor or the assistant said (from rasa.utils.log_utils).
 TEXT_FIELDS = frozenset(

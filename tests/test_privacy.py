@@ -144,6 +144,7 @@ def test_the_urgent_answer_sends_to_a_doctor_even_without_any_contact_details(st
         ("write to jane.doe+skin@example.co.uk.", "write to [e-mail]."),
         ("3 to 5 sessions, 4 weeks apart, since 2024-05-01", "3 to 5 sessions, 4 weeks apart, since 2024-05-01"),
         ("Loaded content from /srv/content (2 page(s)) on port 5005", None),
+        ("[[ 5  0  0  0  0  0  0  0]\n [ 0 12  0  0  0  0  0  0]]", None),
     ],
 )
 def test_phone_numbers_and_email_addresses_are_redacted(text, logged):
