@@ -19,14 +19,12 @@ from bot.terms import Mention, bare_term, contains, find_unit, mentions
 from bot.topics import Passage
 from bot.vocabulary import ENTITY_PASSAGES, conditions_of
 
-
 # The intent Rasa's FallbackClassifier gives a message the model is unsure of; the model's own guesses follow it
 # in the ranking.
 FALLBACK = "nlu_fallback"
-# How likely a topic must be to be offered as "did you mean": with one guess at least this likely the offer is
-# never a long shot, and three such guesses already hold most of the model's belief. Chosen on the held-out
-# questions (see README, Evaluation): lower offers the right topic rarely more often, at the cost of buttons
-# a visitor finds random; higher drops the right one for many questions that fall back between two topics.
+# How likely a topic must be to be offered as "did you mean": three guesses this likely hold most of the model's
+# belief, so an offer is never a long shot. Chosen with the sweep `scripts/evaluate.py` prints on the held-out
+# questions that fall back: how often the right topic is offered, against how many offers miss it.
 LIKELY = 0.2
 MOST_LIKELY_OFFERED = 3
 
@@ -118,19 +116,19 @@ def decide_without_topic(
     return decision if decision.kind is Kind.NOT_RECOMMENDED else None
 
 
-def likely_topics(ranking: Sequence[Mapping], topics: Collection[str]) -> tuple[str, ...]:
+def likely_topics(ranking: Sequence[Mapping], topics: Collection[str], likely: float = LIKELY) -> tuple[str, ...]:
     """The two or three topics to offer when the model was unsure between topics of the page, best first.
 
     ``ranking`` is Rasa's intent ranking: when the FallbackClassifier stepped in, its intent comes first and
     the model's guesses follow. The guesses are read from the best down while each is one of ``topics`` and at
-    least ``LIKELY``; a single one is no choice between topics, and an out-of-scope or small-talk guess among
+    least ``likely``; a single one is no choice between topics, and an out-of-scope or small-talk guess among
     the best means the model was not unsure *between topics*.
     """
     if not ranking or ranking[0].get("name") != FALLBACK:
         return ()
     chosen: list[str] = []
     for guess in ranking[1 : 1 + MOST_LIKELY_OFFERED]:
-        if guess.get("name") not in topics or float(guess.get("confidence") or 0.0) < LIKELY:
+        if guess.get("name") not in topics or float(guess.get("confidence") or 0.0) < likely:
             break
         chosen.append(str(guess["name"]))
     return tuple(chosen) if len(chosen) >= 2 else ()

@@ -284,7 +284,8 @@ def ranked(*guesses: tuple[str, float], unsure: bool = True) -> list[dict]:
         (ranked(("sessions", 0.45), ("results", 0.4), ("greet", 0.05)), ("sessions", "results")),
         (ranked(("pain", 0.35), ("recovery", 0.3), ("skin_after", 0.25)), ("pain", "recovery", "skin_after")),
         # Never more than three, and a guess below LIKELY is not offered.
-        (ranked(("pain", 0.3), ("recovery", 0.25), ("safety", 0.2), ("skin_after", 0.2)), ("pain", "recovery", "safety")),
+        (ranked(("pain", 0.3), ("recovery", 0.25), ("safety", 0.2), ("skin_after", 0.2)),
+         ("pain", "recovery", "safety")),
         (ranked(("pain", 0.5), ("recovery", 0.3), ("safety", 0.1)), ("pain", "recovery")),
         # One likely topic is no choice between topics.
         (ranked(("pain", 0.65), ("recovery", 0.15), ("safety", 0.1)), ()),
