@@ -190,19 +190,28 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
 
 
 def did_you_mean_report(predictions: list[Prediction], threshold: float, ambiguity: float) -> None:
-    """For the in-scope questions that fall back: how often "did you mean" offers the right topic, per ``likely``."""
+    """How often "did you mean" offers the right topic to the questions that fall back, for each ``likely``."""
     procedure = next(iter(shipped_content().procedures.values()))
-    unsure = [p for p in predictions if p.expected != "out_of_scope" and p.decided(threshold, ambiguity) == FALLBACK]
+    fell_back = [p for p in predictions if p.decided(threshold, ambiguity) == FALLBACK]
+    unsure = [p for p in fell_back if p.expected != "out_of_scope"]
+    out_of_scope = [p for p in fell_back if p.expected == "out_of_scope"]
     print(
-        f'\n"did you mean" on the {len(unsure)} in-scope questions that fall back: likely (at least), offered, '
-        "right topic offered, offered but not the right one"
+        f'\n"did you mean" on the {len(unsure)} in-scope and {len(out_of_scope)} out-of-scope questions that fall '
+        "back: likely (at least), in-scope offered, right topic offered, offered without the right one, "
+        "out-of-scope offered"
     )
     for likely in (0.1, 0.15, 0.2, 0.25, 0.3):
-        offers = [(p, likely_topics([{"name": FALLBACK}, *p.ranking], procedure.passages, likely)) for p in unsure]
-        offered = [(p, topics) for p, topics in offers if topics]
-        right = sum(p.expected in topics for p, topics in offered)
-        share = max(len(unsure), 1)
-        print(f"  {likely:<5} {len(offered) / share:6.1%}  {right / share:6.1%}  {(len(offered) - right) / share:6.1%}")
+        offers = {
+            p.text: likely_topics([{"name": FALLBACK}, *p.ranking], procedure.passages, likely) for p in fell_back
+        }
+        offered = [p for p in unsure if offers[p.text]]
+        right = sum(p.expected in offers[p.text] for p in offered)
+        declined = sum(bool(offers[p.text]) for p in out_of_scope)
+        share, other = max(len(unsure), 1), max(len(out_of_scope), 1)
+        print(
+            f"  {likely:<5} {len(offered) / share:6.1%}  {right / share:6.1%}  {(len(offered) - right) / share:6.1%}"
+            f"  {declined / other:6.1%}"
+        )
 
 
 def load_triage_table(path: Path = TRIAGE_TABLE) -> list[dict]:

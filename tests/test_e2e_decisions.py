@@ -66,3 +66,10 @@ def test_both_ways_the_reply_says_when(stack):
     texts, _ = decided(stack, "can you treat hyperpigmentation due to pregnancy?")
     assert texts[0].startswith("Yes, after pregnancy and lactation")
     assert "not recommended during lactation or pregnancy" in "\n".join(texts)
+
+
+@pytest.mark.parametrize("message", ["what should I be expecting after the session?", "what can I expect?"])
+def test_asking_what_to_expect_is_no_pregnancy(stack, message):
+    texts, kinds = decided(stack, message)
+    assert "not_recommended" not in kinds, (texts, kinds)
+    assert not any(text.lstrip().startswith("No:") for text in texts)
