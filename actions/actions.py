@@ -102,7 +102,8 @@ class ActionAnswerTopic(Action):
 
 
 class ActionHonestFallback(Action):
-    """Says plainly that the page doesn't cover the question, and offers what it does."""
+    """A question no topic answers: a contraindication it names first, then "did you mean" when the model was
+    unsure between topics, else says plainly that the page doesn't cover it, and offers what it does."""
 
     def name(self) -> str:
         return "action_honest_fallback"
@@ -113,7 +114,17 @@ class ActionHonestFallback(Action):
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = LIBRARY.current()
         procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
-        say(dispatcher, answers.not_covered(procedure, content.clinic))
+        message = tracker.latest_message
+        text, named = message.get("text") or "", named_in(message)
+        decision = decisions.decide_without_topic(named, text, procedure, vocabulary.synonyms())
+        if decision is not None:
+            say(dispatcher, answers.word(decision, procedure, content.clinic))
+            return []
+        likely = decisions.likely_topics(message.get("intent_ranking") or [], procedure.passages)
+        if likely:
+            say(dispatcher, answers.did_you_mean(likely, procedure, content.clinic))
+        else:
+            say(dispatcher, answers.not_covered(procedure, content.clinic))
         return []
 
 

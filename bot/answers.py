@@ -7,6 +7,7 @@ would: a direct first sentence, where to read more, whom to call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.clinic import Clinic
@@ -109,12 +110,15 @@ def _listed(term: str, verb: str) -> str:
     return f"{term} {verb} {place} the conditions this laser treatment is for"
 
 
-def suggestion_buttons(procedure: Procedure, count: int = SUGGESTED_COUNT) -> list[dict]:
-    """Quick replies for questions the page does answer: each sends its topic, and its page, straight to the bot."""
+def suggestion_buttons(procedure: Procedure, count: int = SUGGESTED_COUNT, first: Sequence[str] = ()) -> list[dict]:
+    """Quick replies for questions the page does answer: each sends its topic, and its page, straight to the bot.
+
+    The topics ``first`` come first, then the page's suggestions in their order.
+    """
     chosen = f'{{"procedure": "{procedure.slug}"}}'  # so that with several pages the button needs no follow-up
-    return [
-        {"title": title, "payload": f"/{topic}{chosen}"} for topic, title in list(procedure.suggestions.items())[:count]
-    ]
+    titles = procedure.suggestions
+    topics = list(dict.fromkeys([*(topic for topic in first if topic in titles), *titles]))
+    return [{"title": titles[topic], "payload": f"/{topic}{chosen}"} for topic in topics[:count]]
 
 
 def not_covered(procedure: Procedure, clinic: Clinic) -> Answer:
@@ -124,6 +128,18 @@ def not_covered(procedure: Procedure, clinic: Clinic) -> Answer:
         f"{clinic.how_to_contact()}\n\nHere is what I can tell you about:"
     )
     return Answer(text, buttons=suggestion_buttons(procedure))
+
+
+def did_you_mean(likely: Sequence[str], procedure: Procedure, clinic: Clinic) -> Answer:
+    """The model was unsure between topics (bot.decisions.likely_topics): offer them first, and still say
+    plainly that the page may not cover the question."""
+    choices = "\n".join(f"- {procedure.suggestions[topic]}" for topic in likely)
+    text = (
+        f"I'm not sure I understood. Did you mean:\n{choices}\n\n"
+        "If it's something else, the clinic's page may not cover it, so I can't answer it reliably. "
+        f"{clinic.how_to_contact()}"
+    )
+    return Answer(text, buttons=suggestion_buttons(procedure, len(likely) + SUGGESTED_COUNT, first=likely))
 
 
 def urgent(clinic: Clinic) -> Answer:

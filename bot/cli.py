@@ -153,12 +153,17 @@ def run_ask(question: str, url: str) -> int:
         )
         return 2
     events = tracker.json()["events"]
-    parsed = next(event["parse_data"] for event in events if event["event"] == "user")
+    parsed = next((event["parse_data"] for event in events if event["event"] == "user"), None)
     said = [event for event in events if event["event"] == "bot"]
     for reply in replies:
         print(reply.get("text", ""))
         for button in reply.get("buttons", []):
             print(f"  [{button['title']}]")
+    if parsed is None:
+        # The input gate (bot/channels/inbound.py) answered it itself (too long, empty, too fast): the
+        # message never reached the model, so there is no intent or passage to show.
+        print("\nno NLU ran: the input gate answered this message before the model saw it")
+        return 0
     metadata = next((event.get("metadata") or {} for event in said if (event.get("metadata") or {}).get("topic")), {})
     intent = parsed.get("intent") or {}
     print(

@@ -10,7 +10,7 @@ no topic the model picks can turn "I'm pregnant" into a "yes".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -18,6 +18,16 @@ from bot.library import Procedure
 from bot.terms import Mention, bare_term, contains, find_unit, mentions
 from bot.topics import Passage
 from bot.vocabulary import ENTITY_PASSAGES, conditions_of
+
+# The intent Rasa's FallbackClassifier gives a message the model is unsure of; the model's own guesses follow it
+# in the ranking.
+FALLBACK = "nlu_fallback"
+# How likely a topic must be to be offered as "did you mean": three times what a guess among the model's 21
+# intents gets by chance, so an offer is a real guess, not noise. The sweep `scripts/evaluate.py` prints on the
+# held-out questions that fall back (README, Evaluation) backs it: 0.15 offers the right topic as often as 0.1,
+# and never offers without it; 0.2 already makes such an offer, and 0.25 offers a third fewer.
+LIKELY = 0.15
+MOST_LIKELY_OFFERED = 3
 
 
 class Kind(str, Enum):
@@ -97,6 +107,33 @@ def decide(topic: str, named: list[Named], message: str, procedure: Procedure, s
     if stopped:
         return Decision("contraindications", contraindications, tuple(findings))
     return Decision(topic, passage, tuple(findings), _caveats(said, contraindications, avoided, synonyms))
+
+
+def decide_without_topic(
+    named: list[Named], message: str, procedure: Procedure, synonyms: Mapping[str, str]
+) -> Decision | None:
+    """For a message no topic answers (out of scope, or the model unsure): "not recommended" if it names a
+    contraindication, whatever else it asks; otherwise None, and the honest fallback answers."""
+    decision = decide("", named, message, procedure, synonyms)
+    return decision if decision.kind is Kind.NOT_RECOMMENDED else None
+
+
+def likely_topics(ranking: Sequence[Mapping], topics: Collection[str], likely: float = LIKELY) -> tuple[str, ...]:
+    """The two or three topics to offer when the model was unsure between topics of the page, best first.
+
+    ``ranking`` is Rasa's intent ranking: when the FallbackClassifier stepped in, its intent comes first and
+    the model's guesses follow. The guesses are read from the best down while each is one of ``topics`` and at
+    least ``likely``; a single one is no choice between topics, and an out-of-scope or small-talk guess among
+    the best means the model was not unsure *between topics*.
+    """
+    if not ranking or ranking[0].get("name") != FALLBACK:
+        return ()
+    chosen: list[str] = []
+    for guess in ranking[1 : 1 + MOST_LIKELY_OFFERED]:
+        if guess.get("name") not in topics or float(guess.get("confidence") or 0.0) < likely:
+            break
+        chosen.append(str(guess["name"]))
+    return tuple(chosen) if len(chosen) >= 2 else ()
 
 
 def _contraindicated(passage: Passage | None, synonyms: Mapping[str, str]) -> set[str]:

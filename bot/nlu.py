@@ -24,9 +24,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.decisions import FALLBACK
 from bot.safety import REPORT_COMPLICATION, RULED_INTENTS, Triage, triage
 
-FALLBACK = "nlu_fallback"
 # The page's answers to a question about risk: what can go wrong, and how long redness and swelling last.
 RISK_ANSWERS = ("safety", "recovery")
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from bot.answers import word
-from bot.decisions import Named, decide
+from bot.decisions import FALLBACK, Named, decide, likely_topics
 from bot.library import Content, load_content
 from bot.nlu import safe_intent
 from bot.safety import RULED_INTENTS, URGENT, Triage, route, triage
@@ -40,7 +40,6 @@ QUESTIONS = PROJECT_DIR / "tests" / "evaluation" / "questions.yml"
 TRIAGE_TABLE = PROJECT_DIR / "tests" / "safety" / "triage_table.yml"
 TABLE_DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
 ROUTES = ("urgent", "personal", "not escalated")
-FALLBACK = "nlu_fallback"
 DECLINED = {FALLBACK, "out_of_scope"}  # both end in the honest "the page doesn't cover that"
 
 
@@ -190,6 +189,31 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
         print_row(f"{candidate:.2f}", scores(predictions, threshold, candidate))
 
 
+def did_you_mean_report(predictions: list[Prediction], threshold: float, ambiguity: float) -> None:
+    """How often "did you mean" offers the right topic to the questions that fall back, for each ``likely``."""
+    procedure = next(iter(shipped_content().procedures.values()))
+    fell_back = [p for p in predictions if p.decided(threshold, ambiguity) == FALLBACK]
+    unsure = [p for p in fell_back if p.expected != "out_of_scope"]
+    out_of_scope = [p for p in fell_back if p.expected == "out_of_scope"]
+    print(
+        f'\n"did you mean" on the {len(unsure)} in-scope and {len(out_of_scope)} out-of-scope questions that fall '
+        "back: likely (at least), in-scope offered, right topic offered, offered without the right one, "
+        "out-of-scope offered"
+    )
+    for likely in (0.1, 0.15, 0.2, 0.25, 0.3):
+        offers = {
+            p.text: likely_topics([{"name": FALLBACK}, *p.ranking], procedure.passages, likely) for p in fell_back
+        }
+        offered = [p for p in unsure if offers[p.text]]
+        right = sum(p.expected in offers[p.text] for p in offered)
+        declined = sum(bool(offers[p.text]) for p in out_of_scope)
+        share, other = max(len(unsure), 1), max(len(out_of_scope), 1)
+        print(
+            f"  {likely:<5} {len(offered) / share:6.1%}  {right / share:6.1%}  {(len(offered) - right) / share:6.1%}"
+            f"  {declined / other:6.1%}"
+        )
+
+
 def load_triage_table(path: Path = TRIAGE_TABLE) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -241,6 +265,7 @@ def main() -> None:
     logging.disable(logging.WARNING)
     predictions = asyncio.run(predict(args.model, load_questions()))
     report(predictions, *configured_thresholds(), verbose=args.misses)
+    did_you_mean_report(predictions, *configured_thresholds())
     rows = load_triage_table()
     triage_report(rows, asyncio.run(assistant_routes(args.model, rows)))
 

@@ -15,8 +15,16 @@ from bot.library import ContentLibrary
 from tests.conftest import CONTENT_DIR
 
 
-def tracker(text: str, intent: str, entities: list[dict] | None = None, slots: dict | None = None) -> Tracker:
+def tracker(
+    text: str,
+    intent: str,
+    entities: list[dict] | None = None,
+    slots: dict | None = None,
+    ranking: list[dict] | None = None,
+) -> Tracker:
     message = {"text": text, "intent": {"name": intent, "confidence": 0.93}, "entities": entities or []}
+    if ranking is not None:
+        message["intent_ranking"] = ranking
     events = [{"event": "user", "text": text, "parse_data": message}]
     return Tracker("visitor", slots or {}, message, events, False, None, {}, "action_listen")
 
@@ -80,6 +88,29 @@ def test_fallback_offers_buttons_and_escalation_is_urgent(library):
     assert messages[0]["text"].startswith("This could be a complication")
     messages, _ = run(actions.ActionEscalate(), tracker("is my mole cancer", "personal_medical"))
     assert "dermatologist" in messages[0]["text"]
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback"])
+def test_the_fallback_decides_a_named_contraindication_first(library, intent):
+    entity = {"entity": "body_area", "value": "arms", "start": 36, "end": 40}
+    message = "my psoriasis is flaring, is laser safe for my arms?"
+    messages, _ = run(actions.ActionHonestFallback(), tracker(message, intent, [entity]))
+    assert messages[0]["decision"] == "not_recommended"
+    assert messages[0]["topic"] == "contraindications"
+    assert "acute stage" in messages[0]["text"] and "doesn't cover" not in messages[0]["text"]
+
+
+def test_unsure_between_topics_the_fallback_asks_which_one(library):
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.7},
+        {"name": "recovery", "confidence": 0.42},
+        {"name": "skin_after", "confidence": 0.38},
+        {"name": "out_of_scope", "confidence": 0.1},
+    ]
+    messages, _ = run(actions.ActionHonestFallback(), tracker("the days after?", "nlu_fallback", ranking=ranking))
+    assert messages[0]["text"].startswith("I'm not sure I understood. Did you mean:")
+    assert [b["payload"].split("{")[0] for b in messages[0]["buttons"][:2]] == ["/recovery", "/skin_after"]
+    assert messages[0]["decision"] == ""
 
 
 def test_several_pages_ask_which_one_then_answer_the_question(library):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answers import Answer, answer_for, not_covered, see_dermatologist, urgent, word
+from bot.answers import (
+    Answer,
+    answer_for,
+    did_you_mean,
+    not_covered,
+    see_dermatologist,
+    suggestion_buttons,
+    urgent,
+    word,
+)
 from bot.clinic import Clinic
 from bot.decisions import Named, decide
 from bot.library import Procedure, load_content
@@ -133,6 +142,18 @@ def test_honest_fallback_says_so_and_offers_four_questions(procedure):
     assert [b["payload"] for b in answer.buttons] == [
         f'/{topic}{{"procedure": "laser-pigment-removal"}}' for topic in ("sessions", "safety", "pain", "recovery")
     ]
+
+
+def test_did_you_mean_offers_the_likely_topics_first_and_still_says_the_page_may_not_cover_it(procedure):
+    answer = did_you_mean(("results", "sessions"), procedure, Clinic(phone="+1 555 0100"))
+    assert answer.text.startswith("I'm not sure I understood. Did you mean:")
+    assert "What results can I expect?" in answer.text and "How many sessions will I need?" in answer.text
+    assert "page may not cover it" in answer.text and "Phone: +1 555 0100" in answer.text
+    topics = [b["payload"].split("{")[0] for b in answer.buttons]
+    # The likely ones, then four more of what the page answers.
+    assert topics == ["/results", "/sessions", "/safety", "/pain", "/recovery", "/skin_after"]
+    # The same buttons as everywhere else, so the input gate knows them as offered.
+    assert all(button in suggestion_buttons(procedure, len(procedure.passages)) for button in answer.buttons)
 
 
 def test_contact_fields_that_are_not_set_are_never_shown(procedure):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.answers import sentence, word
 from bot.clinic import Clinic
-from bot.decisions import Decision, Kind, Named, decide
+from bot.decisions import FALLBACK, Decision, Kind, Named, decide, decide_without_topic, likely_topics
 from bot.library import load_content
 from bot.terms import find_unit
 from bot.topics import TOPICS, sentences
@@ -224,3 +224,87 @@ def test_the_first_sentence_says_the_decision(procedure, topic, message, named):
 
 def test_the_wording_table_covers_every_kind(procedure):
     assert {decide(topic, named, message, procedure, SYNONYMS).kind for topic, message, named in WORDED} == set(Kind)
+
+
+# "Expecting" is a pregnancy only with the words that make it one: a question about what to expect is not.
+@pytest.mark.parametrize("topic", TOPICS)
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("I'm expecting, can you do my freckles?", Kind.NOT_RECOMMENDED),
+        ("I\u2019m expecting \u2013 is laser ok?", Kind.NOT_RECOMMENDED),
+        ("we're expecting in May, can I still come for my age spots", Kind.NOT_RECOMMENDED),
+        ("expecting a baby, can you treat melasma?", Kind.NOT_RECOMMENDED),
+        ("what should I be expecting after the session?", None),
+        ("what can I expect?", None),
+        ("what to expect on the day", None),
+        ("how many sessions should I be expecting to need?", None),
+    ],
+)
+def test_expecting_is_a_pregnancy_only_when_it_says_so(procedure, topic, message, kind):
+    decision = decide(topic, [], message, procedure, SYNONYMS)
+    if kind is None:
+        assert decision.kind is not Kind.NOT_RECOMMENDED
+        assert all(finding.named.value != "pregnancy" for finding in (*decision.findings, *decision.caveats))
+    else:
+        assert decision.kind is kind
+        assert rests_on(decision, procedure, "pregnancy")
+
+
+# A message no topic answers (out of scope, or the model unsure): a contraindication is still decided.
+@pytest.mark.parametrize(
+    ("message", "named", "page_word"),
+    [
+        ("i had melanoma a few years back, can you take off my age spots?", [], "cancer"),
+        ("my psoriasis is flaring, is laser safe for my arms?", [Named("body_area", "arms", "arms")], "skin diseases"),
+        ("on chemotherapy at the moment, would laser fade my sun spots", [], "cancer"),
+        ("pregnant, do you sell gift vouchers", [], "pregnancy"),
+        ("do you do gift vouchers", [Named("situation", "keloid scars", "keloids")], "keloid scars"),
+        ("what should I be expecting after the session?", [], None),
+        ("do you sell gift vouchers", [], None),
+        ("can you remove melasma and a tattoo", [Named("condition", "melasma")], None),
+        ("I have diabetes", [Named("situation", "diabetes")], None),
+    ],
+)
+def test_without_a_topic_only_a_contraindication_is_decided(procedure, message, named, page_word):
+    decision = decide_without_topic(named, message, procedure, SYNONYMS)
+    if page_word is None:
+        assert decision is None
+    else:
+        assert decision.kind is Kind.NOT_RECOMMENDED
+        assert decision.passage.topic == "contraindications"
+        assert rests_on(decision, procedure, page_word)
+
+
+def ranked(*guesses: tuple[str, float], unsure: bool = True) -> list[dict]:
+    """Rasa's intent ranking: the FallbackClassifier's intent first when it stepped in, then the model's."""
+    model = [{"name": name, "confidence": confidence} for name, confidence in guesses]
+    return [{"name": FALLBACK, "confidence": 0.7}, *model] if unsure else model
+
+
+@pytest.mark.parametrize(
+    ("ranking", "offered"),
+    [
+        # Unsure between two or three topics of the page: those, best first.
+        (ranked(("sessions", 0.45), ("results", 0.4), ("greet", 0.05)), ("sessions", "results")),
+        (ranked(("pain", 0.35), ("recovery", 0.3), ("skin_after", 0.25)), ("pain", "recovery", "skin_after")),
+        # Never more than three, and a guess below LIKELY is not offered.
+        (ranked(("pain", 0.3), ("recovery", 0.25), ("safety", 0.2), ("skin_after", 0.2)),
+         ("pain", "recovery", "safety")),
+        (ranked(("pain", 0.5), ("recovery", 0.3), ("safety", 0.1)), ("pain", "recovery")),
+        # One likely topic is no choice between topics.
+        (ranked(("pain", 0.65), ("recovery", 0.12), ("safety", 0.1)), ()),
+        # Out of scope or small talk among the best guesses: not unsure between topics.
+        (ranked(("out_of_scope", 0.5), ("pain", 0.4)), ()),
+        (ranked(("pain", 0.45), ("out_of_scope", 0.4), ("recovery", 0.1)), ()),
+        (ranked(("pain", 0.45), ("greet", 0.3), ("recovery", 0.25)), ()),
+        # A topic this page has no passage for is not offered.
+        (ranked(("sessions", 0.45), ("unmapped", 0.4)), ()),
+        # The model was sure: no "did you mean".
+        (ranked(("out_of_scope", 0.85), ("pain", 0.1), unsure=False), ()),
+        (ranked(("pain", 0.55), ("recovery", 0.4), unsure=False), ()),
+        ([], ()),
+    ],
+)  # fmt: skip
+def test_did_you_mean_offers_the_likely_topics_of_the_page(procedure, ranking, offered):
+    assert likely_topics(ranking, procedure.passages) == offered

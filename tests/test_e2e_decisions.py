@@ -22,15 +22,6 @@ def decided(stack, message: str) -> tuple[list[str], list[str]]:
     return [reply.get("text", "") for reply in replies], [kind for kind in kinds if kind]
 
 
-# The model sends some of these to the honest fallback ("the page doesn't cover that"), which answers
-# without a decision: not this module's answer, but never a yes either.
-MAY_FALL_BACK = {
-    "i had melanoma a few years back, can you take off my age spots?",
-    "my psoriasis is flaring, is laser safe for my arms?",
-    "on chemotherapy at the moment, would laser fade my sun spots",
-}
-
-
 @pytest.mark.parametrize(
     "message",
     [
@@ -42,15 +33,16 @@ MAY_FALL_BACK = {
         "how many sessions would I need while pregnant?",
         "i've got eczema on my hands, can you remove the freckles there",
         "my active acne is bad, can you do the acne marks too?",
-        *sorted(MAY_FALL_BACK),
+        # The model finds no topic in these (the honest fallback answers them), and still the page's "no".
+        "i had melanoma a few years back, can you take off my age spots?",
+        "my psoriasis is flaring, is laser safe for my arms?",
+        "on chemotherapy at the moment, would laser fade my sun spots",
     ],
 )
 def test_a_contraindication_is_not_recommended_whatever_else_is_named(stack, message):
     texts, kinds = decided(stack, message)
-    if message in MAY_FALL_BACK and not kinds:
-        assert "page doesn't cover that" in texts[0]
-    else:
-        assert kinds == ["not_recommended"], (texts, kinds)
+    assert kinds == ["not_recommended"], (texts, kinds)
+    assert "page doesn't cover that" not in "\n".join(texts)
     assert not any(text.lstrip().startswith("Yes") for text in texts)
 
 
@@ -74,3 +66,10 @@ def test_both_ways_the_reply_says_when(stack):
     texts, _ = decided(stack, "can you treat hyperpigmentation due to pregnancy?")
     assert texts[0].startswith("Yes, after pregnancy and lactation")
     assert "not recommended during lactation or pregnancy" in "\n".join(texts)
+
+
+@pytest.mark.parametrize("message", ["what should I be expecting after the session?", "what can I expect?"])
+def test_asking_what_to_expect_is_no_pregnancy(stack, message):
+    texts, kinds = decided(stack, message)
+    assert "not_recommended" not in kinds, (texts, kinds)
+    assert not any(text.lstrip().startswith("No:") for text in texts)

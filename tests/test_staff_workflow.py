@@ -94,6 +94,14 @@ def test_the_preview_says_which_token_to_set_without_one(servers: Stack):
     assert "refused the token (HTTP 401)" in wrong.stdout
 
 
+def test_a_message_the_input_gate_refuses_is_previewed_without_nlu(servers: Stack):
+    preview = bot("ask", "does it hurt? " * 100, "--url", servers.url)
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "That message is too long for me" in preview.stdout
+    assert "no NLU ran" in preview.stdout
+    assert "intent:" not in preview.stdout
+
+
 def test_a_broken_edit_fails_the_check_and_the_last_good_content_stays_in_service(
     servers: Stack, content_dir: Path, page: Path
 ):
