@@ -27,9 +27,8 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.decisions import FALLBACK
 from bot.safety import REPORT_COMPLICATION, RULED_INTENTS, Triage, triage
 
-# The page's answers to a question about risk: what can go wrong, how long redness and swelling last,
-# and whether it hurts ("how much pain are we talking" is a risk question the model may be unsure of).
-RISK_ANSWERS = ("safety", "recovery", "pain")
+# The page's answers to a question about risk: what can go wrong, and how long redness and swelling last.
+RISK_ANSWERS = ("safety", "recovery")
 
 
 def safe_intent(decision: Triage | None, intent: dict, ranking: list[dict]) -> dict:

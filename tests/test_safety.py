@@ -114,11 +114,6 @@ def test_what_the_assistant_acts_on(decision, model, acted_on):
     assert safe_intent(decision, model, RANKING)["name"] == acted_on
 
 
-def test_an_unsure_risk_question_about_pain_gets_the_pain_answer():
-    ranking = [{"name": "pain", "confidence": 0.6}, {"name": "safety", "confidence": 0.3}]
-    assert safe_intent(Triage.QUESTION, FELL_BACK, ranking)["name"] == "pain"
-
-
 def test_a_risk_question_gets_the_safety_answer_when_the_model_ranks_no_risk_answer():
     assert safe_intent(Triage.QUESTION, MODEL_SAID_COMPLICATION, [MODEL_SAID_COMPLICATION])["name"] == "safety"
 
