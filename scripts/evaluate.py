@@ -23,8 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.answers import word
-from bot.decisions import FALLBACK, Named, decide, likely_topics
+from bot.decisions import FALLBACK, Named, decide, decide_without_topic, likely_topics
 from bot.library import Content, load_content
 from bot.nlu import safe_intent
 from bot.safety import RULED_INTENTS, URGENT, Triage, route, triage
@@ -100,15 +99,17 @@ def shipped_content() -> Content:
     return load_content(PROJECT_DIR / "content")
 
 
-def first_sentence(prediction: Prediction, intent: str, entities: dict[str, str]) -> str:
-    """The opening sentence the assistant would reply with, from the shipped page."""
-    if intent not in TOPICS:
-        return intent  # a fallback or an escalation: no verdict at all
+def decision_kind(prediction: Prediction, intent: str, entities: dict[str, str]) -> str:
+    """What the assistant would decide (yes / not recommended / not on the page / …), as the actions do."""
     content = shipped_content()
     procedure = next(iter(content.procedures.values()))
     named = [Named(kind, value) for kind, value in entities.items()]
-    decision = decide(intent, named, prediction.text, procedure, synonyms())
-    return word(decision, procedure, content.clinic).text.split("\n")[0]
+    if intent in TOPICS:
+        return decide(intent, named, prediction.text, procedure, synonyms()).kind.value
+    if intent in DECLINED:  # the honest fallback decides a named contraindication first
+        decision = decide_without_topic(named, prediction.text, procedure, synonyms())
+        return decision.kind.value if decision else "fallback"
+    return intent  # an escalation or small talk: no verdict at all
 
 
 def correct(prediction: Prediction, decided: str) -> bool:
@@ -151,13 +152,13 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
     verdicts = [p for p in predictions if p.kind == "verdict"]
     if verdicts:
         same = sum(
-            first_sentence(p, p.decided(threshold, ambiguity), p.entities)
-            == first_sentence(p, p.expected, p.expected_entities)
+            decision_kind(p, p.decided(threshold, ambiguity), p.entities)
+            == decision_kind(p, p.expected, p.expected_entities)
             for p in verdicts
         )
         print(
-            f"verdicts whose first sentence is right {same / len(verdicts):.1%}   "
-            "(the yes / no / ask-a-dermatologist a visitor reads)"
+            f"verdicts decided right                 {same / len(verdicts):.1%}   "
+            "(the yes / not recommended / not on the page / dermatologist a visitor reads)"
         )
 
     confusions = Counter(
