@@ -264,6 +264,9 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list every question the model got wrong")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)  # Rasa's structlog prints every parse otherwise: the figures are the output
     predictions = asyncio.run(predict(args.model, load_questions()))
     report(predictions, *configured_thresholds(), verbose=args.misses)
     did_you_mean_report(predictions, *configured_thresholds())
