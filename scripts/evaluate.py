@@ -160,6 +160,11 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
             f"verdicts decided right                 {same / len(verdicts):.1%}   "
             "(the yes / not recommended / not on the page / dermatologist a visitor reads)"
         )
+    contraindicated = [p for p in predictions if decision_kind(p, p.expected, p.expected_entities) == "not_recommended"]
+    said_yes = [
+        p.text for p in contraindicated if decision_kind(p, p.decided(threshold, ambiguity), p.entities) == "yes"
+    ]
+    print(f"contraindications answered yes         {len(said_yes)} of {len(contraindicated)}   {said_yes or ''}")
 
     confusions = Counter(
         (p.expected, p.decided(threshold, ambiguity))
