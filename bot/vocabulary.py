@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -78,8 +79,17 @@ def _annotations(data_dir: Path, pick: Callable[[re.Match], str]) -> dict[str, s
 
 
 def synonyms(path: Path = SYNONYMS) -> dict[str, str]:
-    """What visitors write → the page's word for it (each page word standing for itself too)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    """What visitors write → the page's word for it (each page word standing for itself too).
+
+    Read on every question, so an edit of the file counts at once; parsed again only when the file
+    changes (one ``stat`` a question, as for the content), since parsing costs ~3 ms.
+    """
+    return _parsed_synonyms(path, path.stat().st_mtime_ns if path.exists() else None)
+
+
+@lru_cache(maxsize=4)
+def _parsed_synonyms(path: Path, modified: int | None) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if modified is not None else {}
     found: dict[str, str] = {}
     for entry in (data or {}).get("nlu", []):
         if "synonym" in entry:
