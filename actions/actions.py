@@ -7,6 +7,7 @@ served on the next question without a restart or retraining.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -14,11 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import answers, decisions, vocabulary
+from bot import answers, decisions, two_questions, vocabulary
 from bot.answers import Answer
+from bot.asked import asked, named_in
 from bot.decisions import Named
+from bot.followups import Previous
 from bot.library import Content, ContentLibrary, Procedure
-from bot.terms import bare_term
 from bot.topics import TOPICS
 
 LIBRARY = ContentLibrary()
@@ -41,16 +43,14 @@ def say(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     )
 
 
-def named_in(message: dict) -> list[Named]:
-    """Conditions, areas and situations the NLU found, with the words the visitor typed."""
-    text = message.get("text") or ""
-    found = []
-    for entity in message.get("entities") or []:
-        value = bare_term(str(entity.get("value", "")))
-        # DIET now and then tags a stray short word ("can they go"); no real name is that short.
-        if entity.get("entity") in vocabulary.ENTITY_PASSAGES and len(value) > 2:
-            found.append(Named(entity["entity"], value, text[entity.get("start", 0) : entity.get("end", 0)]))
-    return found
+def stored_named(value: Any) -> tuple[Named, ...]:
+    """Named things our actions kept in a slot, read back; a value of any other shape is ignored."""
+    items = value if isinstance(value, list) else []
+    return tuple(
+        Named(str(item["kind"]), str(item["value"]), str(item.get("typed", "")))
+        for item in items
+        if isinstance(item, dict) and item.get("kind") in vocabulary.ENTITY_PASSAGES and item.get("value")
+    )
 
 
 def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:
@@ -64,8 +64,66 @@ def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:
     )
 
 
+def previous_of(tracker: Tracker) -> Previous | None:
+    """The topic answered last in this conversation, and what its question named."""
+    topic = tracker.get_slot("previous_topic")
+    if not isinstance(topic, str) or topic not in TOPICS:
+        return None
+    return Previous(topic, stored_named(tracker.get_slot("previous_named")))
+
+
+def answer_or_decline(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    procedure: Procedure,
+    intent: str,
+    named: Sequence[Named],
+    text: str,
+) -> list[EventType]:
+    """The topics the message asks, read in its conversation, answered; or the honest fallback."""
+    questions = two_questions.from_metadata(tracker.latest_message.get("metadata"), procedure.passages)
+    reading = asked(intent, questions, previous_of(tracker), named, text, procedure.passages)
+    if not reading.topics:
+        return ActionHonestFallback().answer(dispatcher, tracker)
+    return answer_topics(dispatcher, tracker, procedure, reading.topics, reading.named, text)
+
+
+def answer_topics(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    procedure: Procedure,
+    topics: Sequence[str],
+    named: Sequence[Named],
+    text: str,
+) -> list[EventType]:
+    """Decide and word each topic asked, remembering what a follow-up may lean on."""
+    content = LIBRARY.current()
+    told = stored_named(tracker.get_slot("contraindications_told"))
+    # The synonyms are read per question, like the content, so the running server and the file agree.
+    synonyms = vocabulary.synonyms()
+    made = [decisions.decide(topic, named, text, procedure, synonyms, told) for topic in topics]
+    # A contraindication decides every question of the message alike: it is said once.
+    for decision in {decision.topic: decision for decision in made}.values():
+        say(dispatcher, answers.word(decision, procedure, content.clinic))
+    found = [item for decision in made for item in decisions.contraindications_named(decision)]
+    return [
+        SlotSet("procedure", procedure.slug),
+        SlotSet("previous_topic", topics[-1]),
+        SlotSet("previous_named", [asdict(item) for item in named]),
+        SlotSet("contraindications_told", remembered(told, found)),
+        SlotSet("pending_topic", None),
+        SlotSet("pending_message", None),
+        SlotSet("pending_entities", None),
+    ]
+
+
+def remembered(told: Sequence[Named], found: Sequence[Named]) -> list[dict]:
+    """The contraindications the visitor has told, each once, in the shape a slot keeps."""
+    return [asdict(item) for item in {item.value.casefold(): item for item in (*told, *found)}.values()]
+
+
 class ActionAnswerTopic(Action):
-    """Answers any topic intent from the passage mapped to it."""
+    """Answers any topic intent from the passage mapped to it; each topic of a two-question message."""
 
     def name(self) -> str:
         return "action_answer_topic"
@@ -78,10 +136,8 @@ class ActionAnswerTopic(Action):
         if topic == "choose_procedure":
             topic = tracker.get_slot("pending_topic") or ""
             text = tracker.get_slot("pending_message") or ""
-            named = [Named(**item) for item in tracker.get_slot("pending_entities") or []]
+            named = list(stored_named(tracker.get_slot("pending_entities")))
         procedure = procedure_for(content, tracker)
-        if topic not in TOPICS or (procedure and topic not in procedure.passages):
-            return ActionHonestFallback().answer(dispatcher, tracker)
         if procedure is None:
             say(dispatcher, answers.which_procedure(list(content.procedures.values())))
             pending = [asdict(item) for item in named]
@@ -90,26 +146,23 @@ class ActionAnswerTopic(Action):
                 SlotSet("pending_message", text),
                 SlotSet("pending_entities", pending),
             ]
-        # The synonyms are read per question, like the content, so the running server and the file agree.
-        decision = decisions.decide(topic, named, text, procedure, vocabulary.synonyms())
-        say(dispatcher, answers.word(decision, procedure, content.clinic))
-        return [
-            SlotSet("procedure", procedure.slug),
-            SlotSet("pending_topic", None),
-            SlotSet("pending_message", None),
-            SlotSet("pending_entities", None),
-        ]
+        return answer_or_decline(dispatcher, tracker, procedure, topic, named, text)
 
 
 class ActionHonestFallback(Action):
-    """A question no topic answers: a contraindication it names first, then "did you mean" when the model was
-    unsure between topics, else says plainly that the page doesn't cover it, and offers what it does."""
+    """A question no topic answers: each topic of a two-question message, or a follow-up of the previous answer,
+    if it is one; else a contraindication it names; else "did you mean" when the model was unsure between
+    topics; else says plainly that the page doesn't cover it, and offers what it does."""
 
     def name(self) -> str:
         return "action_honest_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
-        return self.answer(dispatcher, tracker)
+        content = LIBRARY.current()
+        procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
+        message = tracker.latest_message
+        intent = message.get("intent", {}).get("name", "")
+        return answer_or_decline(dispatcher, tracker, procedure, intent, named_in(message), message.get("text") or "")
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = LIBRARY.current()
@@ -119,7 +172,8 @@ class ActionHonestFallback(Action):
         decision = decisions.decide_without_topic(named, text, procedure, vocabulary.synonyms())
         if decision is not None:
             say(dispatcher, answers.word(decision, procedure, content.clinic))
-            return []
+            told = stored_named(tracker.get_slot("contraindications_told"))
+            return [SlotSet("contraindications_told", remembered(told, decisions.contraindications_named(decision)))]
         likely = decisions.likely_topics(message.get("intent_ranking") or [], procedure.passages)
         if likely:
             say(dispatcher, answers.did_you_mean(likely, procedure, content.clinic))

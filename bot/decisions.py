@@ -79,11 +79,34 @@ class Decision:
         return min((finding.kind for finding in self.findings), key=list(Kind).index, default=Kind.TOPIC)
 
 
-def decide(topic: str, named: list[Named], message: str, procedure: Procedure, synonyms: Mapping[str, str]) -> Decision:
+def decide(
+    topic: str,
+    named: Sequence[Named],
+    message: str,
+    procedure: Procedure,
+    synonyms: Mapping[str, str],
+    told: Sequence[Named] = (),
+) -> Decision:
     """The decision for a question on ``topic`` that names ``named`` (from the model) in ``message``.
 
     ``synonyms`` maps what visitors write to the page's words (see :func:`bot.vocabulary.synonyms`).
+    ``told`` are the contraindications the visitor named earlier in the conversation ("I'm pregnant", then
+    "can you remove my freckles?"): they turn any later "yes" into "not recommended".
     """
+    decision = _decide(topic, named, message, procedure, synonyms)
+    if told and decision.kind is Kind.YES:
+        return _decide(topic, [*named, *told], message, procedure, synonyms)
+    return decision
+
+
+def contraindications_named(decision: Decision) -> tuple[Named, ...]:
+    """What a decision found to be a contraindication: the visitor has told us, and it holds for later answers."""
+    return tuple(finding.named for finding in decision.findings if finding.kind is Kind.NOT_RECOMMENDED)
+
+
+def _decide(
+    topic: str, named: Sequence[Named], message: str, procedure: Procedure, synonyms: Mapping[str, str]
+) -> Decision:
     passage = procedure.passages.get(topic)
     contraindications = procedure.passages.get("contraindications")
     avoided = _contraindicated(contraindications, synonyms)
@@ -110,11 +133,11 @@ def decide(topic: str, named: list[Named], message: str, procedure: Procedure, s
 
 
 def decide_without_topic(
-    named: list[Named], message: str, procedure: Procedure, synonyms: Mapping[str, str]
+    named: Sequence[Named], message: str, procedure: Procedure, synonyms: Mapping[str, str]
 ) -> Decision | None:
     """For a message no topic answers (out of scope, or the model unsure): "not recommended" if it names a
     contraindication, whatever else it asks; otherwise None, and the honest fallback answers."""
-    decision = decide("", named, message, procedure, synonyms)
+    decision = _decide("", named, message, procedure, synonyms)
     return decision if decision.kind is Kind.NOT_RECOMMENDED else None
 
 
@@ -162,7 +185,7 @@ def _same(name: str, value: str) -> bool:
     return contains(name, value) and contains(value, name)
 
 
-def _unique(items: list[Named]) -> list[Named]:
+def _unique(items: Sequence[Named]) -> list[Named]:
     return list({item.value.casefold(): item for item in items}.values())
 
 

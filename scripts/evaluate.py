@@ -4,6 +4,8 @@ Prints intent accuracy by kind of question, the fallback rate on out-of-scope
 questions, the rate of *confident wrong answers* (the one a clinic must not
 have), the worst confusions, and a sweep of the FallbackClassifier thresholds
 so that the values in config.yml can be chosen from figures, not guesses.
+Then the held-out conversations (tests/evaluation/conversations.yml): follow-ups
+and messages asking two things, read as the channels and the actions read them.
 Last, the triage confusion matrix on the triage table
 (tests/safety/triage_table.yml): missed complication reports and false alarms.
 
@@ -23,7 +25,10 @@ from pathlib import Path
 
 import yaml
 
+from bot import two_questions
+from bot.asked import asked, named_in
 from bot.decisions import FALLBACK, Named, decide, decide_without_topic, likely_topics
+from bot.followups import Previous
 from bot.library import Content, load_content
 from bot.nlu import safe_intent
 from bot.safety import RULED_INTENTS, URGENT, Triage, route, triage
@@ -36,6 +41,7 @@ os.environ.setdefault("LOG_LEVEL", "ERROR")
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT_DIR / "tests" / "evaluation" / "questions.yml"
+CONVERSATIONS = PROJECT_DIR / "tests" / "evaluation" / "conversations.yml"
 TRIAGE_TABLE = PROJECT_DIR / "tests" / "safety" / "triage_table.yml"
 TABLE_DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
 ROUTES = ("urgent", "personal", "not escalated")
@@ -220,6 +226,49 @@ def did_you_mean_report(predictions: list[Prediction], threshold: float, ambigui
         )
 
 
+async def last_answer(agent, turns: list[str]) -> tuple[str, ...]:
+    """The topics the last turn is answered with, each turn read as the channels and the actions read it."""
+    previous, answered = None, ()
+    for text in turns:
+        parsed = await agent.parse_message(text)
+        intent = parsed["intent"]["name"]
+        if intent not in TOPICS and intent not in DECLINED:
+            answered = (intent,)  # an escalation or small talk: its own answer, never a follow-up
+            continue
+        questions = await two_questions.questions_of(text, agent.parse_message, TOPICS)
+        reading = asked(intent, questions, previous, named_in(parsed), text, TOPICS)
+        answered = reading.topics
+        if reading.topics:
+            previous = Previous(reading.topics[-1], reading.named)
+    return answered
+
+
+async def conversation_outcomes(model: Path, conversations: list[dict]) -> list[tuple[dict, tuple[str, ...]]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [(item, await last_answer(agent, item["turns"])) for item in conversations]
+
+
+def conversations_report(outcomes: list[tuple[dict, tuple[str, ...]]], verbose: bool = False) -> None:
+    """Right topics, wrong topics and declined, for follow-ups and for messages asking two things."""
+    print(f"\nconversations ({CONVERSATIONS.relative_to(PROJECT_DIR)}): the last turn's answer")
+    print(f"{'kind':<18}{'items':>10}{'right':>10}{'wrong':>10}{'declined':>10}")
+    for kind in sorted({item["kind"] for item, _ in outcomes}):
+        group = [(tuple(item["topics"]), got) for item, got in outcomes if item["kind"] == kind]
+        right = sum(want == got for want, got in group)
+        declined = sum(bool(want) and not got for want, got in group)
+        wrong = len(group) - right - declined
+        print(
+            f"{kind:<18}{len(group):>10}{right / len(group):>10.1%}{wrong / len(group):>10.1%}"
+            f"{declined / len(group):>10.1%}"
+        )
+    if verbose:
+        for item, got in outcomes:
+            if tuple(item["topics"]) != got:
+                print(f"  {item['kind']}: {item['turns']} expected {item['topics']}, answered {list(got)}")
+
+
 def load_triage_table(path: Path = TRIAGE_TABLE) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -275,6 +324,8 @@ def main() -> None:
     predictions = asyncio.run(predict(args.model, load_questions()))
     report(predictions, *configured_thresholds(), verbose=args.misses)
     did_you_mean_report(predictions, *configured_thresholds())
+    conversations = yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))
+    conversations_report(asyncio.run(conversation_outcomes(args.model, conversations)), verbose=args.misses)
     rows = load_triage_table()
     triage_report(rows, asyncio.run(assistant_routes(args.model, rows)))
 

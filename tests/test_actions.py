@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
+from bot.asked import named_in
 from bot.library import ContentLibrary
 from tests.conftest import CONTENT_DIR
 
@@ -140,5 +141,5 @@ def test_stray_and_possessive_entity_words_are_cleaned(library):
         {"entity": "body_area", "value": "my hands", "start": 11, "end": 19},
         {"entity": "condition", "value": "go", "start": 0, "end": 2},
     ]
-    named = actions.named_in({"text": "can you do my hands", "entities": entities})
+    named = named_in({"text": "can you do my hands", "entities": entities})
     assert [(n.kind, n.value) for n in named] == [("body_area", "hands")]

@@ -12,7 +12,16 @@ import pytest
 
 from bot.answers import sentence, word
 from bot.clinic import Clinic
-from bot.decisions import FALLBACK, Decision, Kind, Named, decide, decide_without_topic, likely_topics
+from bot.decisions import (
+    FALLBACK,
+    Decision,
+    Kind,
+    Named,
+    contraindications_named,
+    decide,
+    decide_without_topic,
+    likely_topics,
+)
 from bot.library import load_content
 from bot.terms import find_unit
 from bot.topics import TOPICS, sentences
@@ -308,3 +317,45 @@ def ranked(*guesses: tuple[str, float], unsure: bool = True) -> list[dict]:
 )  # fmt: skip
 def test_did_you_mean_offers_the_likely_topics_of_the_page(procedure, ranking, offered):
     assert likely_topics(ranking, procedure.passages) == offered
+
+
+PREGNANT = Named("situation", "pregnancy", "I'm pregnant")
+KELOIDS = Named("situation", "keloid scars", "keloids")
+
+
+@pytest.mark.parametrize(
+    ("topic", "message", "named", "told", "kind"),
+    [
+        # told earlier in the conversation: no later "yes"
+        (
+            "indications",
+            "can you remove my freckles?",
+            [Named("condition", "freckles")],
+            [PREGNANT],
+            Kind.NOT_RECOMMENDED,
+        ),
+        (
+            "body_areas",
+            "do you do hands?",
+            [Named("body_area", "back of the hands", "hands")],
+            [KELOIDS],
+            Kind.NOT_RECOMMENDED,
+        ),
+        ("indications", "and melasma?", [], [PREGNANT], Kind.NOT_RECOMMENDED),
+        # a question that says no "yes" is answered as asked: the page's passage
+        ("how_it_works", "how does the laser work?", [], [PREGNANT], Kind.TOPIC),
+        ("recovery", "how long to heal", [], [PREGNANT], Kind.TOPIC),
+        ("indications", "can you remove a tattoo?", [Named("condition", "tattoo")], [PREGNANT], Kind.NOT_ON_PAGE),
+        # nothing told
+        ("indications", "can you remove my freckles?", [Named("condition", "freckles")], [], Kind.YES),
+    ],
+)
+def test_a_contraindication_told_earlier_stops_every_later_yes(procedure, topic, message, named, told, kind):
+    decision = decide(topic, named, message, procedure, SYNONYMS, told)
+    assert decision.kind is kind
+    assert (decision.topic == CONTRA) is (kind is Kind.NOT_RECOMMENDED)
+
+
+def test_what_a_decision_found_is_remembered_as_told(procedure):
+    decision = decide("indications", [], "I'm pregnant, can you remove melasma?", procedure, SYNONYMS)
+    assert [named.value for named in contraindications_named(decision)] == ["pregnancy"]

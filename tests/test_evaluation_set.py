@@ -62,3 +62,21 @@ def test_each_topic_intent_has_at_least_25_examples():
             if "intent" in entry:
                 counts[entry["intent"]] += sum(line.strip().startswith("- ") for line in entry["examples"].splitlines())
     assert all(counts[topic] >= 25 for topic in TOPICS), counts
+
+
+def conversations() -> list[dict]:
+    return yaml.safe_load((PROJECT_DIR / "tests" / "evaluation" / "conversations.yml").read_text())
+
+
+def test_no_turn_of_the_held_out_conversations_is_in_the_training_data():
+    training = training_examples()
+    assert [turn for item in conversations() for turn in item["turns"] if normalise(turn) in training] == []
+
+
+def test_held_out_conversations_expect_topics_of_the_page_for_both_kinds():
+    items = conversations()
+    assert {item["kind"] for item in items} == {"followup", "two_questions"}
+    assert all(set(item["topics"]) <= set(TOPICS) for item in items)
+    assert all(len(item["turns"]) >= 2 for item in items if item["kind"] == "followup")
+    assert sum(item["kind"] == "two_questions" for item in items) >= 15
+    assert sum(item["kind"] == "followup" for item in items) >= 20

@@ -13,7 +13,9 @@ to a :class:`Gate`, which
 * reads a leading "/" as typed text, not as Rasa's ``/intent{"entity": …}``
   syntax, which would skip the NLU and the safety rules. Only the payload of a
   button the assistant offered in the same conversation, or the greeting
-  command, passes as a command, so no slot can be set from outside.
+  command, passes as a command, so no slot can be set from outside;
+* finds the questions of a message that asks two or three things
+  (:mod:`bot.two_questions`), so that the actions answer each.
 
 The same gate caps the size of every request body (Sanic's REQUEST_MAX_SIZE),
 so a huge body is refused with 413 before it is read whole. Limits come from
@@ -35,6 +37,9 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic
+
+from bot import two_questions
+from bot.topics import TOPICS
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +209,9 @@ class Gate:
                     await message.output_channel.send_text_message(message.sender_id, verdict.reply)
                 return None
             message.text = verdict.text
+            # Set here, over anything a client sent under the same key: only the model's reading counts.
+            asked = await self.topics_asked(verdict.text)
+            message.metadata = {**(message.metadata or {}), two_questions.METADATA_KEY: list(asked)}
             return await on_new_message(message)
 
         return checked
@@ -220,8 +228,18 @@ class Gate:
         return screen(text, self.limits.max_chars, offered)
 
     async def offered_to(self, sender: str) -> frozenset[str]:
-        agent = getattr(self._app.ctx, "agent", None) if self._app is not None else None
+        agent = self._agent()
         if agent is None or agent.tracker_store is None:
             return frozenset()
         tracker = await agent.tracker_store.retrieve(sender)
         return offered_payloads(tracker.events) if tracker is not None else frozenset()
+
+    async def topics_asked(self, text: str) -> tuple[str, ...]:
+        """The topics of a message that asks two or three questions, each read by the model on its own."""
+        agent = self._agent()
+        if agent is None or text.startswith(COMMAND_PREFIX):
+            return ()
+        return await two_questions.questions_of(text, agent.parse_message, TOPICS)
+
+    def _agent(self) -> Any:
+        return getattr(self._app.ctx, "agent", None) if self._app is not None else None
