@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from bot.decisions import Named
+from bot.decisions import OUT_OF_SCOPE, Named
 from bot.followups import Previous, resolve
 from bot.terms import bare_term
 from bot.vocabulary import ENTITY_PASSAGES
@@ -34,7 +34,7 @@ def asked(
     """``intent`` is the model's reading of the whole message; ``questions`` the topics of its parts, if several."""
     if questions:
         return Asked(tuple(questions), tuple(named))
-    topic, about = resolve(previous, intent if intent in topics else None, named, text)
+    topic, about = resolve(previous, intent if intent in topics else None, named, text, intent == OUT_OF_SCOPE)
     return Asked((topic,) if topic in topics else (), about)
 
 

@@ -22,6 +22,8 @@ from bot.vocabulary import ENTITY_PASSAGES, conditions_of
 # The intent Rasa's FallbackClassifier gives a message the model is unsure of; the model's own guesses follow it
 # in the ranking.
 FALLBACK = "nlu_fallback"
+# The intent of a question the page does not answer (prices, addresses, other treatments).
+OUT_OF_SCOPE = "out_of_scope"
 # How likely a topic must be to be offered as "did you mean": three times what a guess among the model's 21
 # intents gets by chance, so an offer is a real guess, not noise. The sweep `scripts/evaluate.py` prints on the
 # held-out questions that fall back (README, Evaluation) backs it: 0.15 offers the right topic as often as 0.1,

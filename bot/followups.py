@@ -25,6 +25,7 @@ _LEANING_START = re.compile(
     r"^(?:and|also|but|so|then|ok(?:ay)?,? (?:and|so|but)|what about|how about|what if"
     r"|same (?:for|with|question for))\b"
 )
+_SAME_QUESTION = re.compile(r"^(?:and )?(?:the )?same (?:for|with|question|goes for|about)\b")
 _POINTING = re.compile(r"\b(?:that one|this one|that|those|them|these|it)\W*$")
 # Words that only frame a name: "and for the hands?" is "hands", asked again.
 _FRAMING = frozenset(
@@ -50,20 +51,23 @@ def leans_on_previous(text: str) -> bool:
 
 
 def resolve(
-    previous: Previous | None, topic: str | None, named: Sequence[Named], text: str
+    previous: Previous | None, topic: str | None, named: Sequence[Named], text: str, out_of_scope: bool = False
 ) -> tuple[str | None, tuple[Named, ...]]:
     """The topic to answer and what the question names, the turn before taken into account.
 
-    ``topic`` is the model's topic for ``text``, or None when it found none (it fell back, or read the
-    message as out of scope). A follow-up that only names something asks the previous question about it;
-    one the model found no topic for asks the previous question again; one that names nothing is about
-    what the previous question named.
+    ``topic`` is the model's topic for ``text``, or None when it found none: it was unsure, or it read the
+    message as ``out_of_scope``. A follow-up that only names something, or says "same for…", asks the previous
+    question about it; one the model was unsure of asks the previous question again, but one it read as out of
+    scope ("and how much does that cost?") is a new question the page may not answer. A follow-up that names
+    nothing is about what the previous question named.
     """
     if previous is None or not leans_on_previous(text):
         return topic, tuple(named)
     named = tuple(named) or previous.named
-    if topic is None or _only_names(text, named):
+    if _only_names(text, named) or _SAME_QUESTION.search(normalize(text)):
         return _same_question(previous.topic, named), named
+    if topic is None and not out_of_scope:
+        return previous.topic, named
     return topic, named
 
 

@@ -29,12 +29,14 @@ _QUESTION_START = (
     r"(?:how|what|whats|what's|when|where|which|who|why|is|are|am|do|does|did|can|could|will|would|should|shall"
     r"|may|might|must|any|has|have|isn't|aren't|don't|doesn't|won't|can't)\b"
 )
-_BREAKS = re.compile(rf"\?+\s*|[;\n]+\s*|,?\s+(?:and|also|plus|&)\s+(?:also\s+)?(?={_QUESTION_START})")
+_LINE_BREAK = re.compile(r"[\r\n]+")
+_BREAKS = re.compile(rf"\?+\s*|;+\s*|,?\s+(?:and|also|plus|&)\s+(?:also\s+)?(?={_QUESTION_START})")
 
 
 def split(text: str) -> tuple[str, ...]:
     """The questions ``text`` asks, when it asks two or three; otherwise nothing."""
-    parts = [part.strip(" ,.!") for part in _BREAKS.split(normalize(text))]
+    # Line breaks first: normalising makes every run of white space one space.
+    parts = [part.strip(" ,.!") for part in _BREAKS.split(normalize(_LINE_BREAK.sub(";", text)))]
     parts = [part for part in parts if len(part.split()) >= _FEWEST_WORDS]
     return tuple(parts) if 2 <= len(parts) <= MOST_QUESTIONS else ()
 

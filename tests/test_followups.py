@@ -59,3 +59,23 @@ def test_a_short_message_starting_with_and_or_pointing_back_leans_on_the_previou
 )
 def test_the_topic_and_the_things_asked_about(previous, text, model, named, topic, about):
     assert resolve(previous, model, named, text) == (topic, tuple(about))
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "model", "out_of_scope", "named", "topic"),
+    [
+        # read as out of scope: a new question the page may not answer, not the previous one again
+        (Previous("consultation"), "and how much does that cost", None, True, [], None),
+        (Previous("sessions"), "and what about the price?", None, True, [], None),
+        # ...unless it only names something, or asks the same question
+        (Previous("body_areas", (FACE,)), "and the hands?", None, True, [HANDS], "body_areas"),
+        (Previous("body_areas", (FACE,)), "same for the back?", "recovery", False, [], "body_areas"),
+        (Previous("sessions"), "same question for melasma", None, True, [MELASMA], "sessions"),
+        # unsure: the previous question again
+        (Previous("consultation"), "and how much does that cost", None, False, [], "consultation"),
+    ],
+)
+def test_a_follow_up_the_model_reads_as_out_of_scope_is_a_new_question(
+    previous, text, model, out_of_scope, named, topic
+):
+    assert resolve(previous, model, named, text, out_of_scope)[0] == topic

@@ -14,6 +14,8 @@ from bot.two_questions import METADATA_KEY, from_metadata, split, topics_asked
         ("does it hurt and how many times do I come?", 2),
         ("Is it safe? Does it hurt?", 2),
         ("is it safe\u2026 does it hurt", 0),  # no break a question can be read from
+        ("is it safe\nhow many sessions", 2),
+        ("is it safe\r\n\r\nhow many sessions", 2),
         ("how long is recovery, and can I go to work the next day", 2),
         ("how many sessions; what does the skin look like after", 2),
         ("does it hurt and also how long does it take to heal", 2),
