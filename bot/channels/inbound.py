@@ -12,8 +12,9 @@ to a :class:`Gate`, which
   (a 20,000-word message once made the model allocate a 12.8 GB tensor);
 * reads a leading "/" as typed text, not as Rasa's ``/intent{"entity": …}``
   syntax, which would skip the NLU and the safety rules. Only the payload of a
-  button the assistant offered in the same conversation, or the greeting
-  command, passes as a command, so no slot can be set from outside.
+  button the assistant offered in the same conversation, or a standing
+  command (greet, talk to a person, book a consultation: intents alone), passes
+  as a command, so no slot can be set from outside.
 
 The same gate caps the size of every request body (Sanic's REQUEST_MAX_SIZE),
 so a huge body is refused with 413 before it is read whole. Limits come from
@@ -36,11 +37,15 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic
 
+from bot.answers import BOOK_CONSULTATION, TALK_TO_PERSON
+
 logger = logging.getLogger(__name__)
 
 COMMAND_PREFIX = "/"
 # Telegram's /start and /help, and Messenger's "Get Started" button, send this: it only greets.
 GREETING = "/greet"
+# Always offered: the widget's "Talk to a person" button, and a booking from any answer that suggests one.
+STANDING_COMMANDS = frozenset({GREETING, TALK_TO_PERSON, BOOK_CONSULTATION})
 RATE_WINDOW_SECONDS = 60.0
 REMEMBERED_SENDERS = 10_000
 
@@ -119,7 +124,7 @@ def screen(text: str, max_chars: int, offered: frozenset[str] = frozenset()) -> 
     text = clean(text)
     if len(text) > max_chars:
         return Screened(reply=too_long(max_chars))
-    if text.startswith(COMMAND_PREFIX) and text not in offered and text != GREETING:
+    if text.startswith(COMMAND_PREFIX) and text not in offered and text not in STANDING_COMMANDS:
         text = as_typed_text(text)
     return Screened(text=text) if text else Screened(reply=EMPTY)
 
