@@ -80,7 +80,8 @@ def reference(request_id: int) -> str:
 
 def request_id(text: str) -> int | None:
     """The id in a reference (``C-00042``, ``c42``) or a plain number; None when it is neither."""
-    match = re.fullmatch(rf"\s*(?:{REFERENCE_PREFIX})?0*(\d+)\s*", text, re.IGNORECASE)
+    letter = re.escape(REFERENCE_PREFIX.rstrip("-"))
+    match = re.fullmatch(rf"\s*(?:{letter}-?)?0*(\d+)\s*", text, re.IGNORECASE)
     return int(match[1]) if match else None
 
 

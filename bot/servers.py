@@ -136,7 +136,7 @@ class Stack:
         )
         wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
         self._start_rasa(env, timeout)
-        self._start_delivery(env)
+        self.start_delivery(env)
         if self.site_port is not None:
             website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
             site = self._spawn("site", [*website, "--rasa-url", self.url], env)
@@ -150,16 +150,15 @@ class Stack:
         self.processes.remove(rasa)
         self._start_rasa(self.environment(), timeout)
 
-    def restart_delivery(self) -> None:
-        """Stop the delivery of requests to staff and start it again, as a deploy or a crash does."""
-        delivery = self._by_name["delivery"]
+    def stop_delivery(self) -> None:
+        """Stop delivering requests to staff (as a crash or a deploy does); the servers keep storing them."""
+        delivery = self._by_name.pop("delivery")
         self._terminate([delivery])
         self.processes.remove(delivery)
-        self._start_delivery(self.environment())
 
-    def _start_delivery(self, env: dict[str, str]) -> None:
+    def start_delivery(self, env: dict[str, str] | None = None) -> None:
         # After the Rasa server, which creates the conversations database the requests are kept in.
-        self._spawn("delivery", [sys.executable, "-m", "bot", "requests", "deliver"], env)
+        self._spawn("delivery", [sys.executable, "-m", "bot", "requests", "deliver"], env or self.environment())
 
     def _start_rasa(self, env: dict[str, str], timeout: float) -> None:
         # Imported here: it loads Rasa, which every other `bot` command can do without.
