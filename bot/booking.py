@@ -23,8 +23,12 @@ _WHEN_WORDS = re.compile(
     r"|night|week|weekday|weekdays|weekend|month|asap|soon|any ?time|anytime|whenever|any day|any|after|before"
     r"|lunch|january|february|march|april|may|june|july|august|september|october|november|december)\b|\d"
 )
-_YES = re.compile(r"(?:yes,? )?(?:yes|y|yeah|yep|ok|okay|sure|agreed?|i agree|i consent|consent|of course)[.! ]*")
-_NO = re.compile(r"(?:no,? )?(?:no|n|nope|no thanks?|i (?:do not|don'?t) agree|(?:i )?disagree)[.! ]*")
+# Consent is a plain yes: every word from these, at least one of them saying yes, and no negation.
+_AGREEING = frozenset(
+    {"yes", "y", "yeah", "yep", "ok", "okay", "sure", "agree", "agreed", "consent", "fine", "absolutely", "course"}
+)
+_AGREEING_TOO = frozenset({"i", "of", "go", "ahead", "please", "that's", "thats", "by", "me", "do", "is"})
+_REFUSING = frozenset({"no", "n", "nope", "nah", "not", "don't", "dont", "disagree", "never", "refuse"})
 
 
 @dataclass(frozen=True)
@@ -71,12 +75,12 @@ def check_when(text: str) -> Checked:
 
 def check_consent(text: str) -> Checked:
     """``"yes"`` once the visitor agrees; a "no" or anything else is asked again, with why it is needed."""
-    answer = normalize(text)
-    if _YES.fullmatch(answer):
-        return Checked("yes")
-    if _NO.fullmatch(answer):
+    words = set(re.findall(r"[^\s,.!]+", normalize(text)))
+    if words & _REFUSING:
         return Checked(
             reason='I can only pass your request on with your consent. Say "yes" to agree, or "cancel" to stop: '
             "nothing is sent then."
         )
+    if words & _AGREEING and words <= _AGREEING | _AGREEING_TOO:
+        return Checked("yes")
     return Checked(reason='Please answer "yes" to agree, or "cancel" to stop.')

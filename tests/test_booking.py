@@ -54,6 +54,9 @@ ANSWERS = [
     (check_consent, "no", None),
     (check_consent, "I don\u2019t agree", None),
     (check_consent, "maybe", None),
+    (check_consent, "sure, go ahead", "yes"),
+    (check_consent, "of course!", "yes"),
+    (check_consent, "not okay", None),
     (check_consent, "yes please call me at 0123456789", None),
 ]
 

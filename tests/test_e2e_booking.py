@@ -126,12 +126,13 @@ def form_state(stack: Stack, sender: str) -> tuple[str | None, str | None]:
     return (state.get("active_loop") or {}).get("name"), state["slots"].get("requested_slot")
 
 
+def said_metadata(stack: Stack, sender: str) -> list[dict]:
+    """What each of the assistant's messages was (topic, decision), in order."""
+    return [event.get("metadata") or {} for event in tracker_events(stack, sender) if event["event"] == "bot"]
+
+
 def bot_decisions(stack: Stack, sender: str) -> list[str]:
-    return [
-        (event.get("metadata") or {}).get("decision") or (event.get("metadata") or {}).get("topic") or ""
-        for event in tracker_events(stack, sender)
-        if event["event"] == "bot"
-    ]
+    return [said.get("decision") or said.get("topic") or "" for said in said_metadata(stack, sender)]
 
 
 def start(stack: Stack, sender: str, how: str = "I'd like to book a consultation") -> list[dict]:
@@ -241,6 +242,43 @@ def test_each_answer_is_kept_or_the_question_asked_again(booking_stack, work, sl
         assert tracker(booking_stack, sender)["slots"][slot]
     if slot != FORM[-1] or not kept:
         assert len(rows(work)) == stored_before
+
+
+# Answers written for this test (in no training file), as visitors type them: each must be taken as an answer,
+# never as "cancel" or "talk to a person", which would end the form or leave the question unanswered.
+HELD_OUT_ANSWERS = {
+    "consultation_name": [
+        "Zebedee Quiggly",
+        "Bartholomew",
+        "Ngozi Okonkwo",
+        "Anastasia Volkova-Smith",
+        "Xu Ming",
+        "Rafael Nadal Parera",
+        "Mrs Patel",
+        "Connor",
+    ],
+    "consultation_contact": [
+        "zebedee.quiggly@example.org",
+        "07700 900 777",
+        "+33 6 12 34 56 78",
+        "rnp@example.es",
+    ],
+    "consultation_when": ["Thursday afternoon", "any morning next week", "after work, around 6pm", "sunday"],
+    "consultation_consent": ["yes", "Yes I agree", "sure, go ahead"],
+}
+
+
+@pytest.mark.parametrize(
+    ("slot", "answer"), [(slot, answer) for slot, answers in HELD_OUT_ANSWERS.items() for answer in answers]
+)
+def test_a_plain_answer_is_never_taken_for_leaving_the_form(booking_stack, slot, answer):
+    sender = uuid.uuid4().hex
+    answer_up_to(booking_stack, sender, slot)
+    before = len(said_metadata(booking_stack, sender))
+    ask(booking_stack, answer, sender)
+    replies = said_metadata(booking_stack, sender)[before:]
+    assert not {said.get("topic") for said in replies} & {"talk_to_person", "consultation_cancelled"}
+    assert form_state(booking_stack, sender)[1] != slot  # kept: the form moved on (or ended with the request)
 
 
 # --- Leaving, a person, a worry: at any step -----------------------------------------------------------------------
