@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     add_telegram_webhook_parser(commands)
 
     serve_parser = commands.add_parser(
-        "serve", help="run the action server, the Rasa server and the demo site until Ctrl-C"
+        "serve",
+        help="run the action server, the Rasa server, the delivery of requests to staff and the demo site until Ctrl-C",
     )
     serve_parser.add_argument("--port", type=int, default=5005)
     serve_parser.add_argument("--actions-port", type=int, default=5055)
