@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from bot.clinic import Clinic
 from bot.decisions import Decision, Finding, Kind
@@ -17,6 +18,13 @@ from bot.terms import is_plural
 from bot.topics import Passage
 
 SUGGESTED_COUNT = 4
+# Standing commands: any channel may send these whether or not they were offered (bot/channels/inbound.py),
+# as they set nothing but the intent. The widget shows the person button all the time.
+TALK_TO_PERSON = "/talk_to_person"
+BOOK_CONSULTATION = "/book_consultation"
+PERSON_BUTTON = {"title": "Talk to a person", "payload": TALK_TO_PERSON}
+BOOK_BUTTON = {"title": "Book a consultation", "payload": BOOK_CONSULTATION}
+CANCEL_BUTTON = {"title": "Cancel", "payload": "cancel"}  # typed words: "cancel" is understood everywhere
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,8 @@ def answer_for(topic: str, procedure: Procedure, clinic: Clinic) -> Answer:
     if passage is None:
         return not_covered(procedure, clinic)
     body = "\n".join(_as_line(unit, passage) for unit in passage.units)
-    return Answer(f"{body}\n\n{read_more(passage, clinic)}", topic, location=passage.location)
+    buttons = [BOOK_BUTTON] if topic == "consultation" else []
+    return Answer(f"{body}\n\n{read_more(passage, clinic)}", topic, buttons, location=passage.location)
 
 
 def _as_line(unit: str, passage: Passage) -> str:
@@ -80,7 +89,9 @@ def word(decision: Decision, procedure: Procedure, clinic: Clinic) -> Answer:
     else:
         parts.append(clinic.how_to_contact())
     parts.append(read_more(passage, clinic))
-    return Answer("\n\n".join(parts), decision.topic, location=passage.location, decision=decision.kind.value)
+    # Every verdict short of a plain yes ends in "book a consultation"; the button does it.
+    buttons = [] if decision.kind is Kind.YES else [BOOK_BUTTON, PERSON_BUTTON]
+    return Answer("\n\n".join(parts), decision.topic, buttons, location=passage.location, decision=decision.kind.value)
 
 
 def _verdict_line(finding: Finding, overall: Kind, after: str) -> str:
@@ -127,7 +138,7 @@ def not_covered(procedure: Procedure, clinic: Clinic) -> Answer:
         "Sorry, the clinic's page doesn't cover that, so I can't answer it reliably. "
         f"{clinic.how_to_contact()}\n\nHere is what I can tell you about:"
     )
-    return Answer(text, buttons=suggestion_buttons(procedure))
+    return Answer(text, buttons=[*suggestion_buttons(procedure), PERSON_BUTTON])
 
 
 def did_you_mean(likely: Sequence[str], procedure: Procedure, clinic: Clinic) -> Answer:
@@ -139,7 +150,8 @@ def did_you_mean(likely: Sequence[str], procedure: Procedure, clinic: Clinic) ->
         "If it's something else, the clinic's page may not cover it, so I can't answer it reliably. "
         f"{clinic.how_to_contact()}"
     )
-    return Answer(text, buttons=suggestion_buttons(procedure, len(likely) + SUGGESTED_COUNT, first=likely))
+    buttons = suggestion_buttons(procedure, len(likely) + SUGGESTED_COUNT, first=likely)
+    return Answer(text, buttons=[*buttons, PERSON_BUTTON])
 
 
 def urgent(clinic: Clinic) -> Answer:
@@ -160,10 +172,54 @@ def see_dermatologist(clinic: Clinic) -> Answer:
         "I give general information from the clinic's page, not a diagnosis."
     )
     lines = clinic.contact_lines()
-    return Answer(text + ("\n" + "\n".join(lines) if lines else ""), "personal_medical")
+    return Answer(text + ("\n" + "\n".join(lines) if lines else ""), "personal_medical", [BOOK_BUTTON])
 
 
 def which_procedure(procedures: list[Procedure]) -> Answer:
     """Several pages could answer: ask which one, with a button each."""
     buttons = [{"title": p.title, "payload": f'/choose_procedure{{"procedure": "{p.slug}"}}'} for p in procedures]
     return Answer("Which procedure are you asking about?", "choose_procedure", buttons)
+
+
+def talk_to_person(clinic: Clinic, now: datetime | None = None, nothing_to_cancel: bool = False) -> Answer:
+    """How to reach a person at the clinic and, when the opening hours are set, whether someone is there now."""
+    lead = "There is no request in progress to cancel. " if nothing_to_cancel else ""
+    lines = clinic.contact_lines()
+    if lines:
+        text = f"{lead}You can reach a person at {clinic.name}:\n" + "\n".join(lines)
+    else:
+        text = f"{lead}I don't have {clinic.name}'s contact details here, but I can pass your request on."
+    open_now = clinic.open_now(now)
+    if open_now is not None:
+        text += "\n\n" + ("Someone is there now." if open_now else "The clinic is closed right now.")
+    text += "\nOr leave your details with a consultation request, and the clinic will contact you."
+    return Answer(text, "talk_to_person", [BOOK_BUTTON], decision="open" if open_now else "")
+
+
+def ask_consent(clinic: Clinic) -> Answer:
+    """The last question of the consultation request: explicit consent, with the privacy notice."""
+    notice = f" How the clinic handles personal data: {clinic.privacy_url}" if clinic.privacy_url else ""
+    text = (
+        f"May {clinic.name} use your name, contact details and preferred time to arrange this consultation, "
+        f"and for nothing else?{notice}\nPlease answer yes or no."
+    )
+    return Answer(text, "consultation_consent", [{"title": "Yes, I agree", "payload": "yes"}, CANCEL_BUTTON])
+
+
+def consultation_requested(clinic: Clinic, reference: str) -> Answer:
+    text = (
+        f"Thank you. Your consultation request is with {clinic.name}; your reference is {reference}. "
+        "The clinic will contact you to arrange a time. Is there anything else you'd like to know?"
+    )
+    return Answer(text, "consultation_requested", decision="stored")
+
+
+def consultation_not_stored(clinic: Clinic) -> Answer:
+    """The request could not be kept: say so, rather than promise a call that will not come."""
+    text = f"Sorry, I could not pass on your request just now. {clinic.how_to_contact()}"
+    return Answer(text, "consultation_requested", [PERSON_BUTTON], decision="not_stored")
+
+
+def consultation_cancelled() -> Answer:
+    text = "Cancelled: nothing was sent to the clinic. Ask me anything else about the procedure."
+    return Answer(text, "consultation_cancelled", decision="cancelled")

@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot check | ask | report | purge | forget | lookups | topics | serve``."""
+"""The command line: ``python -m bot check | ask | report | requests | purge | forget | lookups | topics | serve``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.checks import check
 from bot.library import DEFAULT_CONTENT_DIR, load_content
 from bot.privacy import retention, run_forget, run_purge
 from bot.report import DEFAULT_BELOW, STAFF_PREVIEW_PREFIX, confidence, parse_since, positive_int, run_unanswered
+from bot.request_commands import add_requests_parser, run_requests
 from bot.servers import API_TOKEN_VARIABLE, api_token, serve
 from bot.topic_declarations import write as write_topic_declarations
 from bot.vocabulary import LOOKUPS, lookup_yaml
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ask_parser.add_argument("--url", default="http://127.0.0.1:5005", help="the Rasa server (default: %(default)s)")
 
     _add_report_parser(commands)
+    add_requests_parser(commands)
 
     purge_parser = commands.add_parser("purge", help="delete conversations older than the retention period")
     purge_parser.add_argument(
@@ -49,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     add_telegram_webhook_parser(commands)
 
     serve_parser = commands.add_parser(
-        "serve", help="run the action server, the Rasa server and the demo site until Ctrl-C"
+        "serve",
+        help="run the action server, the Rasa server, the delivery of requests to staff and the demo site until Ctrl-C",
     )
     serve_parser.add_argument("--port", type=int, default=5005)
     serve_parser.add_argument("--actions-port", type=int, default=5055)
@@ -66,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return write_topics()
     if args.command == "report":
         return run_unanswered(args.since, args.limit, args.below, args.format)
+    if args.command == "requests":
+        return run_requests(args)
     if args.command == "purge":
         return run_purge(args.older_than)
     if args.command == "forget":

@@ -41,7 +41,7 @@ def retention(value: str) -> timedelta:
 def _delete(select_senders: Callable[[Session, type], Query]) -> list[str]:
     """Deletes every event of the conversations ``select_senders`` picks; returns their sender ids."""
     with tracker_store() as store:
-        sql = _sql_store(store)
+        sql = sql_store(store)
         with sql.session_scope() as session:
             senders = [sender for (sender,) in select_senders(session, sql.SQLEvent).all()]
             if senders:
@@ -51,7 +51,7 @@ def _delete(select_senders: Callable[[Session, type], Query]) -> list[str]:
     return senders
 
 
-def _sql_store(store: object) -> SQLTrackerStore:
+def sql_store(store: object) -> SQLTrackerStore:
     from rasa.core.tracker_store import SQLTrackerStore
 
     inner = getattr(store, "_tracker_store", store)  # TrackerStore.create wraps the configured store

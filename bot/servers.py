@@ -71,7 +71,8 @@ def wait_until_up(
 
 @dataclass
 class Stack:
-    """The action server, the Rasa server and (given ``site_port``) the demo website, as child processes."""
+    """The action server, the Rasa server, the delivery of consultation requests to staff and (given
+    ``site_port``) the demo website, as child processes."""
 
     rasa_port: int = 5005
     action_port: int = 5055
@@ -95,7 +96,7 @@ class Stack:
         return f"http://{self.host}:{self.site_port}"
 
     def pid(self, name: str) -> int:
-        """The process id of one running server: "actions", "rasa" or "site"."""
+        """The process id of one running server: "actions", "rasa", "delivery" or "site"."""
         return self._by_name[name].pid
 
     @property
@@ -135,6 +136,7 @@ class Stack:
         )
         wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
         self._start_rasa(env, timeout)
+        self.start_delivery(env)
         if self.site_port is not None:
             website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
             site = self._spawn("site", [*website, "--rasa-url", self.url], env)
@@ -147,6 +149,16 @@ class Stack:
         self._terminate([rasa])
         self.processes.remove(rasa)
         self._start_rasa(self.environment(), timeout)
+
+    def stop_delivery(self) -> None:
+        """Stop delivering requests to staff (as a crash or a deploy does); the servers keep storing them."""
+        delivery = self._by_name.pop("delivery")
+        self._terminate([delivery])
+        self.processes.remove(delivery)
+
+    def start_delivery(self, env: dict[str, str] | None = None) -> None:
+        # After the Rasa server, which creates the conversations database the requests are kept in.
+        self._spawn("delivery", [sys.executable, "-m", "bot", "requests", "deliver"], env or self.environment())
 
     def _start_rasa(self, env: dict[str, str], timeout: float) -> None:
         # Imported here: it loads Rasa, which every other `bot` command can do without.

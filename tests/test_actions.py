@@ -84,7 +84,7 @@ def test_a_topic_the_page_does_not_map_gets_the_honest_fallback(library):
 
 def test_fallback_offers_buttons_and_escalation_is_urgent(library):
     messages, _ = run(actions.ActionHonestFallback(), tracker("how much is it", "out_of_scope"))
-    assert "doesn't cover that" in messages[0]["text"] and len(messages[0]["buttons"]) == 4
+    assert "doesn't cover that" in messages[0]["text"] and len(messages[0]["buttons"]) == 5  # four and a person
     messages, _ = run(actions.ActionEscalate(), tracker("blisters after laser", "report_complication"))
     assert messages[0]["text"].startswith("This could be a complication")
     messages, _ = run(actions.ActionEscalate(), tracker("is my mole cancer", "personal_medical"))

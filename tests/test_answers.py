@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.answers import (
+    PERSON_BUTTON,
+    TALK_TO_PERSON,
     Answer,
     answer_for,
     did_you_mean,
@@ -135,12 +137,13 @@ def test_list_item_names():
     assert item_names("Rosacea of the papulopustular subtype.") == ["Rosacea of the papulopustular subtype", "Rosacea"]
 
 
-def test_honest_fallback_says_so_and_offers_four_questions(procedure):
+def test_honest_fallback_says_so_and_offers_four_questions_and_a_person(procedure):
     answer = not_covered(procedure, Clinic(phone="+1 555 0100"))
     assert "page doesn't cover that" in answer.text
     assert "Phone: +1 555 0100" in answer.text
     assert [b["payload"] for b in answer.buttons] == [
-        f'/{topic}{{"procedure": "laser-pigment-removal"}}' for topic in ("sessions", "safety", "pain", "recovery")
+        *(f'/{topic}{{"procedure": "laser-pigment-removal"}}' for topic in ("sessions", "safety", "pain", "recovery")),
+        TALK_TO_PERSON,
     ]
 
 
@@ -150,10 +153,11 @@ def test_did_you_mean_offers_the_likely_topics_first_and_still_says_the_page_may
     assert "What results can I expect?" in answer.text and "How many sessions will I need?" in answer.text
     assert "page may not cover it" in answer.text and "Phone: +1 555 0100" in answer.text
     topics = [b["payload"].split("{")[0] for b in answer.buttons]
-    # The likely ones, then four more of what the page answers.
-    assert topics == ["/results", "/sessions", "/safety", "/pain", "/recovery", "/skin_after"]
+    # The likely ones, then four more of what the page answers, then a person.
+    assert topics == ["/results", "/sessions", "/safety", "/pain", "/recovery", "/skin_after", TALK_TO_PERSON]
     # The same buttons as everywhere else, so the input gate knows them as offered.
-    assert all(button in suggestion_buttons(procedure, len(procedure.passages)) for button in answer.buttons)
+    suggested = suggestion_buttons(procedure, len(procedure.passages))
+    assert all(button in suggested for button in answer.buttons[:-1]) and answer.buttons[-1] == PERSON_BUTTON
 
 
 def test_contact_fields_that_are_not_set_are_never_shown(procedure):

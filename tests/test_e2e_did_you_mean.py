@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from bot.answers import sentence
+from bot.answers import PERSON_BUTTON, sentence
 from bot.decisions import FALLBACK
 from bot.topics import sentences
 from tests.conftest import ask, reply_text, tracker_events
@@ -31,6 +31,7 @@ def test_unsure_between_topics_offers_the_likely_ones_and_a_press_answers_it(sta
     assert text.startswith("I'm not sure I understood. Did you mean:")
     assert "page may not cover it" in text  # still honest that the page may not answer it
     buttons = [button for reply in replies for button in reply.get("buttons", [])]
+    assert buttons.pop() == PERSON_BUTTON  # a person, always offered last
     assert {topic_of(button) for button in buttons[: len(LIKELY)]} == LIKELY
     assert len({topic_of(button) for button in buttons}) == len(buttons)  # no topic offered twice
 

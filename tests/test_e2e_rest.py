@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.answers import PERSON_BUTTON
 from tests.conftest import ask, reply_text, tracker_events
 
 
@@ -54,6 +55,7 @@ def test_out_of_scope_gets_the_honest_fallback_with_suggestions(stack):
         replies = ask(stack, question, sender)
         assert "page doesn't cover that" in reply_text(replies), question
         buttons = [button for reply in replies for button in reply.get("buttons", [])]
+        assert buttons.pop() == PERSON_BUTTON  # a person, always offered last
         assert 3 <= len(buttons) <= 4
     # A suggested question's button works like typing it.
     [sessions] = [button["payload"] for button in buttons if button["payload"].startswith("/sessions")]

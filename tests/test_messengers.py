@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -486,3 +487,62 @@ def wait_until(condition: Callable[[], Any], timeout: float = 30) -> Any:
             raise AssertionError(f"still {value!r} after {timeout:.0f} s")
         time.sleep(0.2)
     return value
+
+
+# --- A consultation request from each app --------------------------------------------------------------------------
+
+BOOKING_ANSWERS = ("Ann Telegram-Messenger", "+44 20 7946 0123", "Friday morning")
+
+
+def stored_requests(stack: Stack) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(stack.env["TRACKER_DB"]) as db:
+        return list(db.execute("SELECT name, contact, channel FROM consultation_requests"))
+
+
+def test_telegram_books_a_consultation_with_the_consent_button(messenger_stack, telegram_api):
+    chat = next(ids)
+    name = f"Ann Tele {chr(ord('a') + chat % 26)}"
+    for count, text in enumerate(("I'd like to book a consultation", name, *BOOKING_ANSWERS[1:]), start=1):
+        to_telegram(messenger_stack, typed(chat, text))
+        telegram_replies(telegram_api, chat, count=count)
+    consent = telegram_replies(telegram_api, chat, count=4)[-1]
+    keyboard = consent["reply_markup"]["inline_keyboard"]
+    assert [row[0]["text"] for row in keyboard] == ["Yes, I agree", "Cancel"]
+    to_telegram(messenger_stack, pressed(chat, keyboard[0][0]["callback_data"], keyboard))
+    thanks = telegram_replies(telegram_api, chat, count=5)[-1]
+    assert re.search(r"\bC-\d{5}\b", thanks["text"])
+    assert (name, "+442079460123", "telegram") in stored_requests(messenger_stack)
+
+
+def test_messenger_books_a_consultation_with_the_consent_quick_reply(messenger_stack, graph_api):
+    psid = f"psid{next(ids)}"
+    name = f"Ann Messenger {chr(ord('a') + int(psid[-2:]) % 26)}"
+    for count, text in enumerate(("book a consultation please", name, *BOOKING_ANSWERS[1:]), start=1):
+        to_messenger(messenger_stack, said(psid, text))
+        messenger_replies(graph_api, psid, count=count)
+    consent = messenger_replies(graph_api, psid, count=4)[-1]
+    assert [(reply["title"], reply["payload"]) for reply in consent["quick_replies"]] == [
+        ("Yes, I agree", "yes"),
+        ("Cancel", "cancel"),
+    ]
+    to_messenger(messenger_stack, said(psid, "Yes, I agree", quick_reply="yes"))
+    thanks = messenger_replies(graph_api, psid, count=5)[-1]
+    assert re.search(r"\bC-\d{5}\b", thanks["text"])
+    assert (name, "+442079460123", "facebook") in stored_requests(messenger_stack)
+
+
+def test_a_person_is_offered_as_a_button_in_each_app(messenger_stack, telegram_api, graph_api):
+    chat, psid = next(ids), f"psid{next(ids)}"
+    to_telegram(messenger_stack, typed(chat, "what is the capital of peru?"))
+    [fallback] = telegram_replies(telegram_api, chat)
+    person = fallback["reply_markup"]["inline_keyboard"][-1][0]
+    assert person["text"] == "Talk to a person"
+    to_telegram(messenger_stack, pressed(chat, person["callback_data"]))
+    assert "I don't have" in telegram_replies(telegram_api, chat, count=2)[1]["text"]  # no contacts in this content
+    to_messenger(messenger_stack, said(psid, "what is the capital of peru?"))
+    [fallback] = messenger_replies(graph_api, psid)
+    assert fallback["quick_replies"][-1] == {
+        "content_type": "text",
+        "title": "Talk to a person",
+        "payload": "/talk_to_person",
+    }

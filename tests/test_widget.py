@@ -384,3 +384,27 @@ def _capture(action: Callable[[], object], failures: list[BaseException]) -> Non
         action()
     except BaseException as error:  # reported by the test's own thread, which owns the browser
         failures.append(error)
+
+
+def test_a_person_is_always_one_visible_button_away_and_a_booking_follows(visit: Visit) -> None:
+    visit.open_site()
+    visit.open_chat()
+    person = visit.page.get_by_role("button", name="Talk to a person")
+    expect(person).to_be_visible()
+    person.click()
+    expect(visit.visitor_says("Talk to a person")).to_be_visible()
+    # This content sets no contact details: the reply says so and offers a request the clinic answers.
+    expect(visit.assistant_says("contact details")).to_be_visible(timeout=ANSWER_WAIT_MS)
+    visit.page.get_by_role("button", name="Book a consultation").click()
+    expect(visit.assistant_says("What name should the clinic use?")).to_be_visible(timeout=ANSWER_WAIT_MS)
+    for answer, next_question in (
+        ("Wilhelmina Widget", "phone number or an e-mail address"),
+        ("wilhelmina@example.org", "When would suit you?"),
+        ("Monday at noon", "May the clinic use your name"),
+    ):
+        visit.ask(answer)
+        expect(visit.assistant_says(next_question)).to_be_visible(timeout=ANSWER_WAIT_MS)
+    expect(person).to_be_visible()  # still there mid-form
+    visit.page.get_by_role("button", name="Yes, I agree").click()
+    expect(visit.assistant_says("your reference is C-")).to_be_visible(timeout=ANSWER_WAIT_MS)
+    visit.shot("consultation-request")

@@ -25,14 +25,14 @@
       log: "Conversation", input: "Your question", placeholder: "Type your question…", send: "Send",
       you: "You:", bot: "Assistant:", suggestions: "Suggested questions", typing: "The assistant is typing…",
       offline: "Connection lost. Reconnecting… Your messages will be sent when it is back.",
-      newTab: "(opens in a new tab)",
+      newTab: "(opens in a new tab)", person: "Talk to a person",
     },
     ru: {
       title: "Вопрос клинике", launcher: "Чат с ассистентом клиники", close: "Закрыть чат",
       log: "Переписка", input: "Ваш вопрос", placeholder: "Напишите вопрос…", send: "Отправить",
       you: "Вы:", bot: "Ассистент:", suggestions: "Возможные вопросы", typing: "Ассистент печатает…",
       offline: "Нет связи. Переподключаемся… Сообщения уйдут, когда связь восстановится.",
-      newTab: "(откроется в новой вкладке)",
+      newTab: "(откроется в новой вкладке)", person: "Связаться с человеком",
     },
   };
   const ICONS = {
@@ -113,6 +113,8 @@
   const title = options.title || text.title;
   const closeButton = el("button", { type: "button", class: "icon-button close", "aria-label": text.close },
     icon(ICONS.close));
+  // Always in view: the clinic's contacts, whatever the conversation (a standing command, bot/answers.py).
+  const personButton = el("button", { type: "button", class: "person" }, text.person);
   const status = el("p", { class: "status", role: "status" });
   const log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": text.log, tabindex: "0" });
   const typing = el("div", { class: "typing", role: "status" });
@@ -122,7 +124,8 @@
     el("label", { for: "question", class: "visually-hidden" }, text.input), input,
     el("button", { type: "submit", class: "icon-button send", "aria-label": text.send }, icon(ICONS.send)));
   const panel = el("section", { id: "panel", class: "panel", role: "dialog", "aria-labelledby": "title", hidden: "" },
-    el("div", { class: "header" }, el("h2", { id: "title" }, title), closeButton), status, log, typing, form);
+    el("div", { class: "header" }, el("h2", { id: "title" }, title), personButton, closeButton),
+    status, log, typing, form);
   const launcherIcon = icon(ICONS.chat);
   const launcher = el("button", { type: "button", class: "icon-button launcher", "aria-label": text.launcher,
     "aria-controls": "panel", "aria-expanded": "false" }, launcherIcon);
@@ -353,6 +356,10 @@
 
   launcher.addEventListener("click", () => setOpen(!state.open, true));
   closeButton.addEventListener("click", () => setOpen(false, true));
+  personButton.addEventListener("click", () => {
+    send("/talk_to_person", text.person);
+    input.focus();
+  });
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") setOpen(false, true);
   });

@@ -12,8 +12,9 @@ to a :class:`Gate`, which
   (a 20,000-word message once made the model allocate a 12.8 GB tensor);
 * reads a leading "/" as typed text, not as Rasa's ``/intent{"entity": …}``
   syntax, which would skip the NLU and the safety rules. Only the payload of a
-  button the assistant offered in the same conversation, or the greeting
-  command, passes as a command, so no slot can be set from outside;
+  button the assistant offered in the same conversation, or a standing
+  command (greet, talk to a person, book a consultation: intents alone), passes
+  as a command, so no slot can be set from outside;
 * finds the questions of a message that asks two or three things
   (:mod:`bot.two_questions`), so that the actions answer each.
 
@@ -39,6 +40,7 @@ from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic
 
 from bot import two_questions
+from bot.answers import BOOK_CONSULTATION, TALK_TO_PERSON
 from bot.topics import TOPICS
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 COMMAND_PREFIX = "/"
 # Telegram's /start and /help, and Messenger's "Get Started" button, send this: it only greets.
 GREETING = "/greet"
+# Always offered: the widget's "Talk to a person" button, and a booking from any answer that suggests one.
+STANDING_COMMANDS = frozenset({GREETING, TALK_TO_PERSON, BOOK_CONSULTATION})
 RATE_WINDOW_SECONDS = 60.0
 REMEMBERED_SENDERS = 10_000
 
@@ -124,7 +128,7 @@ def screen(text: str, max_chars: int, offered: frozenset[str] = frozenset()) -> 
     text = clean(text)
     if len(text) > max_chars:
         return Screened(reply=too_long(max_chars))
-    if text.startswith(COMMAND_PREFIX) and text not in offered and text != GREETING:
+    if text.startswith(COMMAND_PREFIX) and text not in offered and text not in STANDING_COMMANDS:
         text = as_typed_text(text)
     return Screened(text=text) if text else Screened(reply=EMPTY)
 
