@@ -1,7 +1,8 @@
 """The words the NLU model knows for conditions, kept in step with the page's list.
 
-The page's list of indications is the truth. From it we generate Rasa's lookup
-table (``data/nlu/lookups.yml``, read by RegexEntityExtractor), and ``bot check``
+The page's list of indications is the truth. From it, its contraindications and
+data/nlu/synonyms.yml we generate Rasa's lookup tables (``data/nlu/lookups.yml``,
+read by RegexEntityExtractor and RegexFeaturizer), and ``bot check``
 warns when the trained vocabulary and the page drift apart: a synonym pointing
 at a condition the page no longer lists, or a new list item the model has not
 been trained on yet (it is still answered, by matching the page's words).
@@ -19,7 +20,7 @@ import yaml
 from bot import PROJECT_DIR
 from bot.content import ContentError
 from bot.library import Content, Procedure
-from bot.terms import contains, find_unit, item_names
+from bot.terms import contains, find_unit, item_names, mentions
 
 DATA_DIR = PROJECT_DIR / "data"
 LOOKUPS = DATA_DIR / "nlu" / "lookups.yml"
@@ -51,13 +52,33 @@ def conditions_of(procedure: Procedure) -> list[str]:
     return names
 
 
-def lookup_yaml(content: Content) -> str:
-    items = "\n".join(f"    - {name}" for name in listed_conditions(content))
+def lookup_yaml(content: Content, synonym_path: Path = SYNONYMS) -> str:
+    """Rasa's lookup tables: the conditions the pages list and the situations they rule out, each with every
+    way ``synonyms.yml`` knows of writing it, so RegexEntityExtractor finds "acne marks" as surely as
+    "acne spots", and "nursing" as surely as "lactation"."""
+    vocabulary = synonyms(synonym_path)
+    tables = {
+        "condition": set(listed_conditions(content)),
+        "situation": {term for procedure in content.procedures.values() for term in ruled_out(procedure, vocabulary)},
+    }
+    blocks = []
+    for kind, terms in tables.items():
+        names = terms | {word for word, term in vocabulary.items() if term.casefold() in terms}
+        # Longest first: in a regex alternation the first that matches wins ("keloid scars" before "keloid").
+        items = "\n".join(f"    - {name}" for name in sorted(names, key=lambda name: (-len(name), name)))
+        blocks.append(f"- lookup: {kind}\n  examples: |\n{items}\n")
     return (
-        'version: "3.1"\n\n# Generated from the pages\' lists of indications by `python -m bot lookups`.\n'
-        "# Do not edit: edit the page, then run that command and `make train`.\n"
-        f"nlu:\n- lookup: condition\n  examples: |\n{items}\n"
+        'version: "3.1"\n\n# Generated from the pages\' lists of indications and contraindications, with their\n'
+        "# synonyms (data/nlu/synonyms.yml), by `python -m bot lookups`.\n"
+        "# Do not edit: edit the page or the synonyms, then run that command and `make train`.\n"
+        "nlu:\n" + "\n".join(blocks)
     )
+
+
+def ruled_out(procedure: Procedure, vocabulary: dict[str, str]) -> set[str]:
+    """The page words the contraindications passage names, read like a visitor's message (longest first)."""
+    passage = procedure.passages.get("contraindications")
+    return {mention.term.casefold() for mention in mentions(passage.text, vocabulary)} if passage else set()
 
 
 def trained_values(data_dir: Path = DATA_DIR) -> dict[str, set[str]]:

@@ -52,6 +52,7 @@ DECLINED = {FALLBACK, "out_of_scope"}  # both end in the honest "the page doesn'
 class Prediction:
     text: str
     kind: str
+    style: str  # how a topic or verdict question is put: question, worry, statement, other_words, timing
     expected: str
     expected_entities: dict
     top: str  # the best intent before any threshold
@@ -86,6 +87,7 @@ async def predict(model: Path, questions: list[dict]) -> list[Prediction]:
             Prediction(
                 text=question["text"],
                 kind=question["kind"],
+                style=question.get("style", "question"),
                 expected=question["intent"],
                 expected_entities=question.get("entities") or {},
                 top=top["name"],
@@ -149,6 +151,7 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
     for kind, group in sorted(by_kind.items()):
         right = sum(correct(p, p.decided(threshold, ambiguity)) for p in group)
         print(f"{kind:<18}{len(group):>10}{right / len(group):>10.1%}")
+    style_report(predictions, threshold, ambiguity)
     figures = scores(predictions, threshold, ambiguity)
     print(f"\noverall accuracy                       {figures['accuracy']:.1%}")
     print(f"in-scope questions answered right      {figures['in_scope_answered_right']:.1%}")
@@ -199,6 +202,23 @@ def report(predictions: list[Prediction], threshold: float, ambiguity: float, ve
     print(f"\nambiguity sweep (threshold {threshold}): ambiguity, same columns")
     for candidate in (0.0, 0.05, 0.1, 0.2, 0.3):
         print_row(f"{candidate:.2f}", scores(predictions, threshold, candidate))
+
+
+def style_report(predictions: list[Prediction], threshold: float, ambiguity: float) -> None:
+    """Topic and verdict questions by how they are put: right, wrong topic, declined (fallback)."""
+    by_style: dict[str, list[Prediction]] = {}
+    for prediction in predictions:
+        if prediction.kind in ("topic", "verdict"):
+            by_style.setdefault(prediction.style, []).append(prediction)
+    print(f"\n{'style (topic+verdict)':<22}{'questions':>10}{'correct':>10}{'wrong topic':>13}{'fallback':>10}")
+    everything = [p for group in by_style.values() for p in group]
+    for style, group in [*sorted(by_style.items()), ("all", everything)]:
+        decided = [p.decided(threshold, ambiguity) for p in group]
+        right = sum(correct(p, intent) for p, intent in zip(group, decided, strict=True))
+        declined = sum(intent in DECLINED for intent in decided)
+        wrong = sum(intent not in DECLINED and intent != p.expected for p, intent in zip(group, decided, strict=True))
+        share = len(group)
+        print(f"{style:<22}{share:>10}{right / share:>10.1%}{wrong / share:>13.1%}{declined / share:>10.1%}")
 
 
 def did_you_mean_report(predictions: list[Prediction], threshold: float, ambiguity: float) -> None:

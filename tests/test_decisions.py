@@ -44,6 +44,10 @@ SITUATIONS = [
     ("I have psoriasis", "skin diseases", "psoriasis"),
     ("I've got inflamed acne", "skin diseases", "inflamed acne"),
     ("my active acne is bad", "skin diseases", "active acne"),
+    ("we have a baby on the way", "pregnancy", "baby on the way"),
+    ("I still give my baby breast milk", "lactation", "breast milk"),
+    ("I get raised scars after any cut", "keloid scars", "raised scars"),
+    ("I'm being treated for lymphoma", "cancer", "lymphoma"),
 ]
 # (the rest of the question, the entity the model might find in it)
 ASKS = [
@@ -117,6 +121,10 @@ PREGNANCY_SENTENCE = "Laser treatment is not recommended during lactation or pre
         ("indications", "can you get rid of acne marks", [], Kind.YES, "indications", {"Acne spots."}),
         ("indications", "pregnancy mask, can you remove it?", [Named("condition", "melasma", "pregnancy mask")],
          Kind.YES, "indications", {"Melasma (benign pigmentation disorder)."}),
+        ("indications", "the mask of pregnancy on my cheeks", [Named("condition", "melasma", "mask of pregnancy")],
+         Kind.YES, "indications", {"Melasma (benign pigmentation disorder)."}),
+        ("indications", "red blotches all over, treatable?", [], Kind.YES, "indications", {"Diffuse redness."}),
+        ("body_areas", "spots on my forehead", [Named("body_area", "face", "forehead")], Kind.YES, "body_areas", None),
         ("body_areas", "do you do hands?", [Named("body_area", "back of the hands", "hands")], Kind.YES, "body_areas",
          None),
         ("body_areas", "what about the décolleté", [Named("body_area", "décolleté")], Kind.YES, "body_areas", None),

@@ -10,6 +10,8 @@ import yaml
 from bot import PROJECT_DIR
 from bot.topics import TOPICS
 
+# How a topic or verdict question is put; scripts/evaluate.py prints a table by style.
+STYLES = {"question", "worry", "statement", "other_words", "timing"}
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -53,6 +55,13 @@ def test_evaluation_set_covers_every_topic_and_kind():
     intents = Counter(q["intent"] for q in questions)
     assert all(intents[topic] >= 9 for topic in TOPICS)
     assert {q["kind"] for q in questions} >= {"topic", "verdict", "out_of_scope", "red_flag", "personal_medical"}
+
+
+def test_only_topic_and_verdict_questions_have_a_known_style():
+    styled = [q for q in evaluation() if "style" in q]
+    assert {q["style"] for q in styled} <= STYLES
+    assert {q["kind"] for q in styled} <= {"topic", "verdict"}
+    assert {q["style"] for q in styled} >= STYLES - {"question"}  # every kind of miss has questions of its own
 
 
 def test_each_topic_intent_has_at_least_25_examples():
