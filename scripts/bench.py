@@ -10,9 +10,9 @@ Each round sends, to every bot in turn: the five messages below as one
 conversation per visitor, first from 1 visitor, then from 16 at once; then one
 long conversation from a single visitor. The table goes into README.md.
 
-    .venv/bin/python scripts/bench.py [--quick] [--rounds 2] [--variant TF_NUM_INTRAOP_THREADS=1 ...]
+    .venv/bin/python scripts/bench.py [--quick] [--rounds 2] [--variant MALLOC_ARENA_MAX=2 ...]...
 
-``--variant`` starts a second copy of ours with extra environment variables,
+Each ``--variant`` starts another copy of ours with extra environment variables,
 so a lever is measured side by side with and without it.
 """
 
@@ -296,7 +296,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one short round (about a minute once started)")
     parser.add_argument("--rounds", type=int, help="rounds of the whole workload (default 2, --quick 1)")
-    parser.add_argument("--variant", nargs="+", default=[], metavar="NAME=VALUE", help="also run ours with these")
+    parser.add_argument(
+        "--variant", nargs="+", action="append", default=[], metavar="NAME=VALUE", help="also run ours with these"
+    )
     parser.add_argument("--no-readme", action="store_true", help="print the table only")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 2)
@@ -312,10 +314,9 @@ def main() -> None:
         bots = [running.enter_context(stock_bot(log_dir))]
         progress("starting ours (action server, then Rasa with the SQLite tracker store)")
         bots.append(running.enter_context(our_bot("this assistant", {}, log_dir)))
-        if args.variant:
-            progress(f"starting ours with {' '.join(args.variant)}")
-            variant = our_bot("with " + " ".join(args.variant), parse_env(args.variant), log_dir)
-            bots.append(running.enter_context(variant))
+        for variant in args.variant:
+            progress(f"starting ours with {' '.join(variant)}")
+            bots.append(running.enter_context(our_bot("with " + " ".join(variant), parse_env(variant), log_dir)))
         for bot in bots:
             asyncio.run(conversations(bot.url, 1, len(MESSAGES)))  # the first answers load things lazily
         for number in range(1, rounds + 1):
