@@ -55,10 +55,8 @@ class RestInput(UpstreamRestInput):
         gate = Gate()
         blueprint = super().blueprint(gate.guard(on_new_message))
         gate.install(blueprint)
-        import os  # TEMP A/B toggle
-
-        if not os.environ.get("BENCH_PLAIN_ACTION_CLIENT"):
-            action_endpoint.install(blueprint)
+        # Here because REST is always on; the client serves every channel's turns.
+        action_endpoint.install(blueprint)
 
         async def checked_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST":
