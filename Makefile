@@ -11,7 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 MODEL_STAMP := models/.trained
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup train run test unit e2e browser stories check evaluate benchmark lint clean
+.PHONY: setup train run test unit e2e browser stories check evaluate bench lint clean
 
 setup: $(VENV)/.installed $(NODE_STAMP)
 
@@ -59,8 +59,10 @@ browser: setup train
 evaluate: setup train
 	$(PY) scripts/evaluate.py
 
-benchmark: setup train
-	$(PY) scripts/benchmark.py
+# This assistant beside Rasa's stock starter bot, side by side; the table goes into README.md.
+# `make bench BENCH=--quick` for a short run.
+bench: setup train
+	$(PY) scripts/bench.py $(BENCH)
 
 clean:
 	rm -rf models results tracker.db

@@ -230,7 +230,10 @@ def _locate_sqlite(config: EndpointConfig) -> None:
     Rasa would silently create an empty database, and a report on it would
     wrongly say that every question was answered.
     """
-    is_sqlite = (config.type or "").lower() == "sql" and config.kwargs.get("dialect", "sqlite") == "sqlite"
+    from bot.tracker_store import TYPE
+
+    is_sql = (config.type or "").lower() in ("sql", TYPE.lower())
+    is_sqlite = is_sql and config.kwargs.get("dialect", "sqlite") == "sqlite"
     if not is_sqlite or config.kwargs.get("host"):
         return
     # The servers run in the project folder, so a relative path is relative to it.

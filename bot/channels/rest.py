@@ -18,6 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import action_endpoint
 from bot.channels.inbound import Gate, OnNewMessage
 
 MAX_SENDER_CHARS = 128
@@ -54,6 +55,8 @@ class RestInput(UpstreamRestInput):
         gate = Gate()
         blueprint = super().blueprint(gate.guard(on_new_message))
         gate.install(blueprint)
+        # Here because REST is always on; the client serves every channel's turns.
+        action_endpoint.install(blueprint)
 
         async def checked_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST":

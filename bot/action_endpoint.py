@@ -1,0 +1,110 @@
+"""Rasa's client for the action server, with kept-alive connections and only the current turn sent.
+
+Rasa 3.6's ``EndpointConfig.request`` opens a new aiohttp session, so a new TCP
+connection, for every action call, and sends the action server the whole
+conversation (``EventVerbosity.ALL``), which grows with every turn. Our actions
+read only the latest message and the slots (both sent apart from the events), so
+the events before the visitor's latest message are left out (upstream: the
+whole history is sent, https://github.com/RasaHQ/rasa/issues/6334; a session per
+request: ``rasa/utils/endpoints.py`` in Rasa 3.6.21).
+
+Installed on the Rasa server by the REST channel (always on) once the agent is
+loaded; the agent hands this endpoint to every model it loads after that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.utils.endpoints import EndpointConfig
+from sanic import Blueprint, Sanic
+
+# Sanic's KEEP_ALIVE_TIMEOUT, which the action server (rasa_sdk 3.6) keeps, is 5 s.
+CLIENT_KEEP_ALIVE_SECONDS = 4
+
+
+class _Shared:
+    """An open session for upstream's ``async with self.session() as session:``, left open at its end."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+def current_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events from the visitor's latest message on (all of them when there is none yet)."""
+    latest_user = max((index for index, event in enumerate(events) if event.get("event") == "user"), default=0)
+    return events[latest_user:]
+
+
+class KeptAliveEndpoint(EndpointConfig):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._shared: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def of(cls, endpoint: EndpointConfig) -> KeptAliveEndpoint:
+        return cls(
+            endpoint.url,
+            endpoint.params,
+            endpoint.headers,
+            endpoint.basic_auth,
+            endpoint.token,
+            endpoint.token_name,
+            endpoint.cafile,
+            **endpoint.kwargs,
+        )
+
+    def session(self) -> _Shared:  # type: ignore[override]
+        if self._shared is None or self._shared.closed:
+            auth = (
+                aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+            )
+            self._shared = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                # Idle connections are dropped before the action server closes them: none is reused half-closed.
+                connector=aiohttp.TCPConnector(keepalive_timeout=CLIENT_KEEP_ALIVE_SECONDS),
+            )
+        return _Shared(self._shared)
+
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
+        body = kwargs.get("json")
+        if isinstance(body, dict) and isinstance(body.get("tracker"), dict):
+            tracker = body["tracker"]
+            kwargs["json"] = {**body, "tracker": {**tracker, "events": current_turn(tracker.get("events") or [])}}
+        return await super().request(*args, **kwargs)
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            await self._shared.close()
+
+
+def install(blueprint: Blueprint) -> None:
+    """Give the Rasa server's agent this client for the action server once it is loaded, and close it at the end."""
+    endpoints: list[KeptAliveEndpoint] = []
+
+    async def on_start(app: Sanic, _loop: Any) -> None:
+        agent = getattr(app.ctx, "agent", None)
+        if agent is None or agent.action_endpoint is None:
+            return
+        endpoint = KeptAliveEndpoint.of(agent.action_endpoint)
+        endpoints.append(endpoint)
+        agent.action_endpoint = endpoint
+        if agent.processor is not None:
+            agent.processor.action_endpoint = endpoint
+
+    async def on_stop(_app: Sanic, _loop: Any) -> None:
+        for endpoint in endpoints:
+            await endpoint.close()
+
+    blueprint.listener("after_server_start")(on_start)
+    blueprint.listener("after_server_stop")(on_stop)

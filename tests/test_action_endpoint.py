@@ -1,0 +1,44 @@
+"""What the Rasa server sends the action server: the current turn only, through kept-alive connections."""
+
+import asyncio
+
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.action_endpoint import KeptAliveEndpoint, current_turn
+
+HISTORY = [
+    {"event": "action", "name": "action_session_start"},
+    {"event": "user", "text": "hello"},
+    {"event": "bot", "text": "Hi!"},
+    {"event": "user", "text": "does it hurt?"},
+    {"event": "user_featurization"},
+]
+
+
+def test_only_the_events_from_the_latest_message_on_are_sent():
+    assert current_turn(HISTORY) == HISTORY[3:]
+
+
+def test_a_conversation_without_a_message_yet_is_sent_whole():
+    assert current_turn(HISTORY[:1]) == HISTORY[:1]
+    assert current_turn([]) == []
+
+
+def test_the_endpoint_keeps_what_endpoints_yml_configured():
+    configured = EndpointConfig("http://127.0.0.1:5055/webhook", token="secret", enable_selective_domain=True)
+    endpoint = KeptAliveEndpoint.of(configured)
+    assert (endpoint.url, endpoint.token, endpoint.kwargs) == (configured.url, "secret", configured.kwargs)
+
+
+def test_calls_share_one_session_until_it_is_closed():
+    async def sessions() -> tuple[bool, bool]:
+        endpoint = KeptAliveEndpoint("http://127.0.0.1:9/webhook")
+        async with endpoint.session() as first, endpoint.session() as second:
+            shared = first is second
+        await endpoint.close()
+        async with endpoint.session() as third:
+            renewed = third is not first and not third.closed
+        await endpoint.close()
+        return shared, renewed
+
+    assert asyncio.run(sessions()) == (True, True)
