@@ -78,6 +78,7 @@ class Stack:
     host: str = "127.0.0.1"
     model: Path = PROJECT_DIR / "models"
     credentials: Path = PROJECT_DIR / "credentials.yml"
+    endpoints: Path = PROJECT_DIR / "endpoints.yml"
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     site_port: int | None = None
@@ -97,6 +98,10 @@ class Stack:
     def pid(self, name: str) -> int:
         """The process id of one running server: "actions", "rasa" or "site"."""
         return self._by_name[name].pid
+
+    def rasa_ports(self) -> dict[str, int]:
+        """The Rasa server processes to start, by name."""
+        return {"rasa": self.rasa_port}
 
     @property
     def api_token(self) -> str:
@@ -123,47 +128,63 @@ class Stack:
         return env
 
     def start(self, timeout: float = 180) -> Stack:
+        self.check_ports_free()
+        return self.start_servers(timeout)
+
+    def check_ports_free(self) -> None:
         busy = [f"{port} for {name}" for name, port in self.ports().items() if port_in_use(self.host, port)]
         if busy:
             raise StartupError(
                 f"port {', '.join(busy)} is already in use on {self.host}. Stop what listens there (an earlier "
                 "`make run`? `ss -ltnp` shows it) or choose another port with the option named."
             )
+
+    def start_servers(self, timeout: float = 180) -> Stack:
+        """The action server, every Rasa server and the website, once the ports are known to be free."""
         env = self.environment()
-        actions = self._spawn(
-            "actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"], env
-        )
-        wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
-        self._start_rasa(env, timeout)
+        self.start_actions(env, timeout)
+        for name, port in self.rasa_ports().items():
+            self._start_rasa(env, timeout, name, port)
         if self.site_port is not None:
             website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
             site = self._spawn("site", [*website, "--rasa-url", self.url], env)
             wait_until_up(f"{self.site_url}/", site, timeout)
         return self
 
-    def restart_rasa(self, timeout: float = 180) -> None:
-        """Stop the Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
-        rasa = self._by_name["rasa"]
-        self._terminate([rasa])
-        self.processes.remove(rasa)
-        self._start_rasa(self.environment(), timeout)
+    def start_actions(self, env: dict[str, str], timeout: float = 180) -> None:
+        actions = self._spawn(
+            "actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"], env
+        )
+        wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
 
-    def _start_rasa(self, env: dict[str, str], timeout: float) -> None:
+    def stop_process(self, name: str) -> None:
+        """Stop one server ("actions", "rasa", …); the others keep running."""
+        process = self._by_name.pop(name)
+        self._terminate([process])
+        self.processes.remove(process)
+
+    def restart_rasa(self, timeout: float = 180, name: str = "rasa") -> None:
+        """Stop a Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
+        self.stop_process(name)
+        self._start_rasa(self.environment(), timeout, name, self.rasa_ports()[name])
+
+    def _start_rasa(self, env: dict[str, str], timeout: float, name: str, port: int) -> None:
         # Imported here: it loads Rasa, which every other `bot` command can do without.
         from bot.channels.socketio import allowed_origins
 
-        server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(self.rasa_port)]
-        files = ["--endpoints", PROJECT_DIR / "endpoints.yml", "--credentials", self.credentials]
+        server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(port)]
+        files = ["--endpoints", self.endpoints, "--credentials", self.credentials]
         # Browsers may call the Rasa server only from the pages allowed to embed the widget.
         cors = ["--cors", *allowed_origins(env)]
         token = api_token(env)
         api = ["--enable-api", "--auth-token", token] if token else []
-        rasa = self._spawn("rasa", [*server, *api, "--model", self.model, *files, *cors], env)
+        rasa = self._spawn(name, [*server, *api, "--model", self.model, *files, *cors], env)
+        url = f"http://{self.host}:{port}"
         if token:
-            wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file", params={"token": token})
+            wait_until_up(f"{url}/status", rasa, timeout, ready="model_file", params={"token": token})
         else:
             # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
-            wait_until_up(f"{self.url}/", rasa, timeout, ready="Hello from Rasa")
+            wait_until_up(f"{url}/", rasa, timeout, ready="Hello from Rasa")
 
     def _spawn(self, name: str, command: list, env: dict[str, str]) -> subprocess.Popen:
         output = None
