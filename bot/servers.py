@@ -99,6 +99,10 @@ class Stack:
         """The process id of one running server: "actions", "rasa" or "site"."""
         return self._by_name[name].pid
 
+    def site_rasa_url(self) -> str:
+        """Where the demo website's widget finds the assistant."""
+        return self.url
+
     def rasa_ports(self) -> dict[str, int]:
         """The Rasa server processes to start, by name."""
         return {"rasa": self.rasa_port}
@@ -143,11 +147,10 @@ class Stack:
         """The action server, every Rasa server and the website, once the ports are known to be free."""
         env = self.environment()
         self.start_actions(env, timeout)
-        for name, port in self.rasa_ports().items():
-            self._start_rasa(env, timeout, name, port)
+        self._start_rasa(env, timeout, self.rasa_ports())
         if self.site_port is not None:
             website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
-            site = self._spawn("site", [*website, "--rasa-url", self.url], env)
+            site = self._spawn("site", [*website, "--rasa-url", self.site_rasa_url()], env)
             wait_until_up(f"{self.site_url}/", site, timeout)
         return self
 
@@ -166,25 +169,29 @@ class Stack:
     def restart_rasa(self, timeout: float = 180, name: str = "rasa") -> None:
         """Stop a Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
         self.stop_process(name)
-        self._start_rasa(self.environment(), timeout, name, self.rasa_ports()[name])
+        self._start_rasa(self.environment(), timeout, {name: self.rasa_ports()[name]})
 
-    def _start_rasa(self, env: dict[str, str], timeout: float, name: str, port: int) -> None:
+    def _start_rasa(self, env: dict[str, str], timeout: float, ports: dict[str, int]) -> None:
+        """Start a Rasa server on each of ``ports`` (by name), all at once: each takes most of a minute to load."""
         # Imported here: it loads Rasa, which every other `bot` command can do without.
         from bot.channels.socketio import allowed_origins
 
-        server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(port)]
         files = ["--endpoints", self.endpoints, "--credentials", self.credentials]
         # Browsers may call the Rasa server only from the pages allowed to embed the widget.
         cors = ["--cors", *allowed_origins(env)]
         token = api_token(env)
         api = ["--enable-api", "--auth-token", token] if token else []
-        rasa = self._spawn(name, [*server, *api, "--model", self.model, *files, *cors], env)
-        url = f"http://{self.host}:{port}"
-        if token:
-            wait_until_up(f"{url}/status", rasa, timeout, ready="model_file", params={"token": token})
-        else:
-            # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
-            wait_until_up(f"{url}/", rasa, timeout, ready="Hello from Rasa")
+        started = {}
+        for name, port in ports.items():
+            server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(port)]
+            started[port] = self._spawn(name, [*server, *api, "--model", self.model, *files, *cors], env)
+        for port, rasa in started.items():
+            url = f"http://{self.host}:{port}"
+            if token:
+                wait_until_up(f"{url}/status", rasa, timeout, ready="model_file", params={"token": token})
+            else:
+                # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
+                wait_until_up(f"{url}/", rasa, timeout, ready="Hello from Rasa")
 
     def _spawn(self, name: str, command: list, env: dict[str, str]) -> subprocess.Popen:
         output = None
@@ -227,7 +234,7 @@ class Stack:
         self.stop()
 
 
-def _stop_on_signals() -> None:
+def stop_on_signals() -> None:
     """Ctrl-C, `kill`, a service manager and a closed terminal all stop the servers cleanly.
 
     Set explicitly because a shell that starts us in the background makes us
@@ -237,14 +244,14 @@ def _stop_on_signals() -> None:
     """
 
     def stop(signum: int, frame: object) -> None:
-        _ignore_signals()
+        ignore_signals()
         raise KeyboardInterrupt
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
 
 
-def _ignore_signals() -> None:
+def ignore_signals() -> None:
     """While stopping, a second signal (Ctrl-C pressed twice, one to each process in the group) must not
     interrupt the stopping and leave a server running."""
     for signum in STOP_SIGNALS:
@@ -260,7 +267,7 @@ def _staff_preview_hint(stack: Stack) -> str:
 def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000) -> int:
     """Run the servers and the demo website in the foreground until Ctrl-C (``make run``)."""
     stack = Stack(rasa_port=rasa_port, action_port=action_port, site_port=site_port)
-    _stop_on_signals()
+    stop_on_signals()
     print(
         f"Starting the action server (:{action_port}), the Rasa server (:{rasa_port}) and the demo website "
         f"(:{site_port}); this takes ~30 s…",
@@ -287,5 +294,5 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000)
         print(f"Could not start the assistant: {error}", file=sys.stderr)
         return 1
     finally:
-        _ignore_signals()
+        ignore_signals()
         stack.stop()
