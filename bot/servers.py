@@ -169,6 +169,10 @@ class Stack:
     def restart_rasa(self, timeout: float = 180, name: str = "rasa") -> None:
         """Stop a Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
         self.stop_process(name)
+        self.start_rasa(name, timeout)
+
+    def start_rasa(self, name: str = "rasa", timeout: float = 180) -> None:
+        """Start one of the Rasa servers (a stopped one) again, on its port."""
         self._start_rasa(self.environment(), timeout, {name: self.rasa_ports()[name]})
 
     def _start_rasa(self, env: dict[str, str], timeout: float, ports: dict[str, int]) -> None:
