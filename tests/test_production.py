@@ -22,6 +22,8 @@ from bot.channels.never_silent import TRY_AGAIN
 from bot.production import ProductionStack, missing_packages, secrets_from
 from bot.servers import API_TOKEN_VARIABLE, free_port
 from tests.conftest import API_TOKEN, ARTIFACTS, reply_text
+from tests.messenger_fakes import FakeApi
+from tests.test_messengers import SECRET, TOKEN, ids, telegram_replies, typed, wait_until
 
 # Questions on distinct topics, written for these tests; each must get its own answer, never another's.
 QUESTIONS = (
@@ -35,7 +37,13 @@ QUESTIONS = (
 
 
 @pytest.fixture(scope="module")
-def prod() -> Iterator[ProductionStack]:
+def telegram_api() -> Iterator[FakeApi]:
+    with FakeApi(result={"message_id": 1, "username": "clinic_test_bot"}) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def prod(telegram_api: FakeApi) -> Iterator[ProductionStack]:
     if missing_packages():
         pytest.skip(f"production mode needs {', '.join(missing_packages())} (.ci/run installs them)")
     run_dir = ARTIFACTS / "production"
@@ -50,6 +58,7 @@ def prod() -> Iterator[ProductionStack]:
         redis_port=free_port(),
         run_dir=run_dir,
         secrets=secrets_from({API_TOKEN_VARIABLE: API_TOKEN}),
+        env={"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": telegram_api.url},
     )
     with stack:
         yield stack
@@ -184,6 +193,40 @@ def test_a_dead_action_server_gets_a_polite_retry_within_2_s_and_answers_resume(
     finally:
         prod.start_actions(prod.environment())
     assert said(rest(prod.public_url, sender, question)) == answers[question]
+
+
+def to_telegram(prod: ProductionStack, server: str, update: dict) -> None:
+    requests.post(
+        f"{server_url(prod, server)}/webhooks/telegram/webhook",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        timeout=10,
+    ).raise_for_status()
+
+
+def user_texts(prod: ProductionStack, chat: int) -> list[str]:
+    return [event["text"] for event in events(prod, str(chat)) if event["event"] == "user"]
+
+
+def test_a_resent_telegram_update_is_handled_once_whichever_server_gets_it(prod, telegram_api):
+    chat = next(ids)
+    update = typed(chat, QUESTIONS[0])
+    to_telegram(prod, "rasa", update)
+    wait_until(lambda: user_texts(prod, chat) == [QUESTIONS[0]])
+    to_telegram(prod, "rasa-2", update)  # Telegram resends it, and this time nginx picks the other server
+    to_telegram(prod, "rasa-2", typed(chat, QUESTIONS[1]))
+    wait_until(lambda: len(user_texts(prod, chat)) >= 2)
+    assert user_texts(prod, chat) == [QUESTIONS[0], QUESTIONS[1]]
+
+
+def test_a_send_the_api_refuses_for_now_is_retried_until_delivered(prod, telegram_api):
+    chat = next(ids)
+    telegram_api.failures_left = 2  # two 503s, then the API works again
+    to_telegram(prod, "rasa", typed(chat, QUESTIONS[0]))
+    telegram_replies(telegram_api, chat, count=3)  # the first sendMessage, refused twice, then accepted
+    sent = [call.body for call in telegram_api.recorded() if call.body.get("chat_id") == str(chat)]
+    assert len(sent) == 3 and sent[0] == sent[1] == sent[2]
+    assert telegram_api.failures_left == 0
 
 
 class Widget:
