@@ -4,8 +4,9 @@ PostgreSQL holds the conversations, Redis the conversation locks and the
 messengers' delivery state, two Rasa server processes share the work, and
 nginx in front routes a widget to one server (socket.io is sticky) and spreads
 REST and webhook calls over both. Everything listens on 127.0.0.1; every
-secret comes from the environment, or is generated for this run and written to
-``RUN_DIR/secrets.env`` (readable by its owner only) for staff tools.
+secret comes from the environment, or is generated for this run. Staff tools
+(`bot ask`, `bot report`, `bot purge`, `bot forget`) find this run's servers and
+secrets after ``source RUN_DIR/staff.env`` (readable by its owner only).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -152,7 +154,7 @@ class ProductionStack(Stack):
         install_missing_packages()
         self.check_ports_free()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._write_secrets()
+        self._write_staff_environment()
         try:
             self.postgres.start()
             self.start_redis(timeout)
@@ -197,8 +199,11 @@ class ProductionStack(Stack):
         servers = "".join(
             f"        server {self.host}:{port} max_fails=1 fail_timeout=5s;\n" for port in self.rasa_ports().values()
         )
+        pinned = "".join(f'        "{self.host}:{port}" {self.host}:{port};\n' for port in self.rasa_ports().values())
         values = {
             "run_dir": str(self.run_dir),
+            "deploy_dir": str(NGINX_TEMPLATE.parent),
+            "pinned_servers": pinned.rstrip("\n"),
             "host": self.host,
             "port": str(self.nginx_port),
             "site_port": str(self.site_port),
@@ -217,11 +222,16 @@ class ProductionStack(Stack):
         # As root, nginx's workers drop to `nobody`; they must be able to write the temp dirs nginx creates for them.
         return " user nobody nogroup;" if os.geteuid() == 0 else ""
 
-    def _write_secrets(self) -> None:
-        path = self.run_dir / "secrets.env"
+    def _write_staff_environment(self) -> None:
+        variables = {
+            **self.postgres.database.environment(),
+            "CLINIC_ENDPOINTS": str(self.endpoints),
+            API_TOKEN_VARIABLE: self.secrets[API_TOKEN_VARIABLE],
+        }
+        path = self.run_dir / "staff.env"
         path.touch(mode=0o600)
         path.chmod(0o600)
-        path.write_text("".join(f"export {name}={value}\n" for name, value in self.secrets.items()))
+        path.write_text("".join(f"export {name}={shlex.quote(value)}\n" for name, value in variables.items()))
 
 
 def run(stack: ProductionStack) -> int:
@@ -234,8 +244,8 @@ def run(stack: ProductionStack) -> int:
             f"\nThe assistant is ready behind nginx.\n  Website with the chat widget:  {stack.public_url}/\n"
             f"  REST:  curl -s {stack.public_url}/webhooks/rest/webhook "
             '-d \'{"sender":"me","message":"how many sessions do I need?"}\'\n'
-            f"  Secrets of this run (staff tools, `bot ask --url {stack.public_url}`):  "
-            f"source {stack.run_dir / 'secrets.env'}\n"
+            f"  Staff tools (`bot ask --url {stack.public_url}`, `bot report`…):  "
+            f"source {stack.run_dir / 'staff.env'}\n"
             f"  Logs: {stack.log_dir}\nPress Ctrl-C to stop everything.",
             flush=True,
         )

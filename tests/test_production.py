@@ -267,7 +267,8 @@ class Widget:
 def serving(prod: ProductionStack) -> str:
     """The Rasa server nginx routed the last socket.io request to."""
     log = (prod.run_dir / "nginx-access.log").read_text()
-    upstream = re.findall(r"/socket\.io/ \d+ upstream=\S+:(\d+)", log)[-1]
+    tried = re.findall(r"/socket\.io/ \d+ upstream=(.+)$", log, re.MULTILINE)[-1]
+    upstream = re.findall(r":(\d+)", tried)[-1]  # after a failover nginx lists every server it tried
     return next(name for name, port in prod.rasa_ports().items() if str(port) == upstream)
 
 
