@@ -18,11 +18,13 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from bot.servers import StartupError
+
 POSTGRES_BIN_DIRS = Path("/usr/lib/postgresql")
 SERVER_USER = "postgres"
 
 
-class PostgresError(RuntimeError):
+class PostgresError(StartupError):
     pass
 
 

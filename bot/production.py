@@ -18,7 +18,6 @@ import secrets
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ import redis
 
 from bot import PROJECT_DIR
 from bot.postgres import Database, PrivateCluster, server_bin
-from bot.servers import API_TOKEN_VARIABLE, Stack, StartupError, ignore_signals, stop_on_signals, wait_until_up
+from bot.servers import API_TOKEN_VARIABLE, Stack, StartupError, run_in_foreground, wait_until_up
 
 RUN_DIR = PROJECT_DIR / "run" / "prod"
 NGINX_TEMPLATE = PROJECT_DIR / "deploy" / "nginx.conf.template"
@@ -236,32 +235,17 @@ class ProductionStack(Stack):
 
 def run(stack: ProductionStack) -> int:
     """Run production mode in the foreground until Ctrl-C (``make prod``)."""
-    stop_on_signals()
-    print(f"Starting PostgreSQL, Redis, the action server, two Rasa servers and nginx in {stack.run_dir}…", flush=True)
-    try:
-        stack.start()
-        print(
+    return run_in_foreground(
+        stack,
+        f"Starting PostgreSQL, Redis, the action server, two Rasa servers and nginx in {stack.run_dir}…",
+        lambda: (
             f"\nThe assistant is ready behind nginx.\n  Website with the chat widget:  {stack.public_url}/\n"
             f"  REST:  curl -s {stack.public_url}/webhooks/rest/webhook "
             '-d \'{"sender":"me","message":"how many sessions do I need?"}\'\n'
             f"  Staff tools (`bot ask --url {stack.public_url}`, `bot report`…):  "
-            f"source {stack.run_dir / 'staff.env'}\n"
-            f"  Logs: {stack.log_dir}\nPress Ctrl-C to stop everything.",
-            flush=True,
-        )
-        while all(process.poll() is None for process in stack.processes):
-            time.sleep(1)
-        print("A server stopped unexpectedly; shutting down.", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nStopping…")
-        return 0
-    except (StartupError, RuntimeError) as error:
-        print(f"Could not start production mode: {error}", file=sys.stderr)
-        return 1
-    finally:
-        ignore_signals()
-        stack.stop()
+            f"source {stack.run_dir / 'staff.env'}\n  Logs: {stack.log_dir}"
+        ),
+    )
 
 
 def add_prod_parser(commands: argparse._SubParsersAction) -> None:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,22 +272,29 @@ def _staff_preview_hint(stack: Stack) -> str:
 def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000) -> int:
     """Run the servers and the demo website in the foreground until Ctrl-C (``make run``)."""
     stack = Stack(rasa_port=rasa_port, action_port=action_port, site_port=site_port)
-    stop_on_signals()
-    print(
+    starting = (
         f"Starting the action server (:{action_port}), the Rasa server (:{rasa_port}) and the demo website "
-        f"(:{site_port}); this takes ~30 s…",
-        flush=True,
+        f"(:{site_port}); this takes ~30 s…"
     )
-    try:
-        stack.start()
-        print(
+    return run_in_foreground(
+        stack,
+        starting,
+        lambda: (
             f"\nThe assistant is ready.\n  Website with the chat widget:  {stack.site_url}/\n"
             f"  REST:  curl -s {stack.url}/webhooks/rest/webhook "
             '-d \'{"sender":"me","message":"how many sessions do I need?"}\'\n'
-            f"{_staff_preview_hint(stack)}\n"
-            "Press Ctrl-C to stop everything.",
-            flush=True,
-        )
+            f"{_staff_preview_hint(stack)}"
+        ),
+    )
+
+
+def run_in_foreground(stack: Stack, starting: str, ready: Callable[[], str]) -> int:
+    """Start ``stack``, say ``ready()``, and keep it running until Ctrl-C, a signal, or a server stops."""
+    stop_on_signals()
+    print(starting, flush=True)
+    try:
+        stack.start()
+        print(f"{ready()}\nPress Ctrl-C to stop everything.", flush=True)
         while all(process.poll() is None for process in stack.processes):
             time.sleep(1)
         print("A server stopped unexpectedly; shutting down.", file=sys.stderr)
