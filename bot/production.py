@@ -68,8 +68,11 @@ def _has_postgres() -> bool:
 
 
 def secrets_from(environ: dict[str, str] | os._Environ) -> dict[str, str]:
-    """Each secret from the environment, or a new random one for this run."""
-    return {name: environ.get(name, "").strip() or secrets.token_urlsafe(24) for name in SECRET_VARIABLES}
+    """Each secret from the environment, or a new random one for this run.
+
+    Hex only: Rasa takes its token on the command line, where a value starting with "-" reads as an option.
+    """
+    return {name: environ.get(name, "").strip() or secrets.token_hex(24) for name in SECRET_VARIABLES}
 
 
 def render(template: str, values: dict[str, str]) -> str:

@@ -22,7 +22,7 @@ from bot.channels.never_silent import TRY_AGAIN
 from bot.production import ProductionStack, missing_packages, secrets_from
 from bot.servers import API_TOKEN_VARIABLE, free_port
 from tests.conftest import API_TOKEN, ARTIFACTS, reply_text
-from tests.messenger_fakes import FakeApi
+from tests.messenger_fakes import HANG, FakeApi
 from tests.test_messengers import SECRET, TOKEN, ids, telegram_replies, typed, wait_until
 
 # Questions on distinct topics, written for these tests; each must get its own answer, never another's.
@@ -288,3 +288,19 @@ def test_a_widget_visitor_keeps_the_conversation_across_a_restart_of_its_server(
     finally:
         widget.client.disconnect()
     assert turns(prod, widget.session) == [(question, answers[question]) for question in (before, during, after)]
+
+
+def test_a_stopped_server_sends_the_replies_it_had_queued_first(prod, telegram_api):
+    # Last in the module: it leaves the first Rasa server stopped.
+    chat = next(ids)
+    telegram_api.mode = HANG  # the first reply waits in the API; the second queues behind it, in this server
+    for question in QUESTIONS[:2]:
+        to_telegram(prod, "rasa", typed(chat, question))
+    wait_until(lambda: len(user_texts(prod, chat)) == 2)
+    stopping = threading.Thread(target=prod.stop_process, args=("rasa",))
+    stopping.start()  # SIGTERM, as a deploy or a service manager sends it
+    time.sleep(1)
+    telegram_api.reset()  # the API answers again while the server is stopping
+    stopping.join()
+    replies = telegram_replies(telegram_api, chat, count=2)
+    assert [flat(reply["text"]) for reply in replies][1] != flat(replies[0]["text"])

@@ -4,7 +4,9 @@ Rasa saves a conversation only after every reply has been handed to the output
 channel, and a failing send would lose the whole turn. So the output channel
 only shapes each reply into API calls and queues them; an outbox sends them in
 the background, in order for each chat, and logs what fails. Queued replies
-live in memory: a restart drops those not yet sent. A call the API refuses
+live in memory: a server that is stopped (SIGTERM, a deploy) first finishes the
+turns it accepted and sends their replies, for up to ``DRAIN_SECONDS``; a crash
+drops those not yet sent. A call the API refuses
 for now (429, 5xx, no connection) is tried again with growing pauses, up to
 ``SEND_ATTEMPTS`` times, before the failure is logged.
 """
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 API_TIMEOUT_SECONDS = 10
 # 4 attempts, 0.5 + 1 + 2 s apart: rides out a rate limit or a restart of the API's front end.
 SEND_ATTEMPTS = 4
+# Within the 20 s a service manager (and bot.servers.Stack) gives a server between SIGTERM and SIGKILL.
+DRAIN_SECONDS = 15.0
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 30.0
 
@@ -71,6 +75,12 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Wait for the work under way (and the work it starts meanwhile) to end, for up to ``timeout``."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._tasks and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
 
     def _finished(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -124,6 +134,9 @@ class Outbox:
         self.channel = channel
         self._background = Background(channel)
         self._last: dict[str, asyncio.Task] = {}
+
+    async def drain(self) -> None:
+        await self._background.drain()
 
     def post(self, recipient: str, calls: Sequence[ApiCall]) -> None:
         if not calls:

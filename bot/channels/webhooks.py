@@ -166,12 +166,18 @@ class WebhookInput(InputChannel):
                     self._accept(incoming, on_new_message)
             return response.text("ok")
 
+        async def finish(*_: Any) -> None:
+            # A stopped server first handles the updates it acknowledged, then sends what they queued.
+            await self.background.drain()
+            await self.output.outbox.drain()
+
         async def close(*_: Any) -> None:
             await self.output.outbox.api.close()
 
         blueprint.add_route(health, "/", methods=["GET"])
         blueprint.add_route(receive, "/webhook", methods=["POST"])
         self.add_routes(blueprint)
+        blueprint.listener("before_server_stop")(finish)
         blueprint.listener("after_server_stop")(close)
         return blueprint
 
