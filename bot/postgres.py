@@ -8,6 +8,7 @@ cluster is run as the ``postgres`` user the package creates.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -26,6 +27,19 @@ SERVER_USER = "postgres"
 
 class PostgresError(StartupError):
     pass
+
+
+def cluster_directory(wanted: Path) -> Path:
+    """``wanted``, unless the ``postgres`` user could not reach it: then a directory of its own in /var/tmp.
+
+    As root the server runs as ``postgres``, which cannot pass a private parent directory (a checkout
+    under /root, pytest's temporary directories).
+    """
+    # Directories still to be made are made world-searchable (umask 022), as production mode makes them.
+    reachable = all(parent.stat().st_mode & 0o001 for parent in wanted.resolve().parents if parent.exists())
+    if os.geteuid() != 0 or reachable:
+        return wanted
+    return Path("/var/tmp/clinic-assistant-postgres") / hashlib.sha256(str(wanted.resolve()).encode()).hexdigest()[:12]
 
 
 def server_bin() -> Path:

@@ -25,7 +25,7 @@ from pathlib import Path
 import redis
 
 from bot import PROJECT_DIR
-from bot.postgres import Database, PrivateCluster, server_bin
+from bot.postgres import Database, PrivateCluster, cluster_directory, server_bin
 from bot.servers import API_TOKEN_VARIABLE, Stack, StartupError, run_in_foreground, wait_until_up
 
 RUN_DIR = PROJECT_DIR / "run" / "prod"
@@ -110,7 +110,7 @@ class ProductionStack(Stack):
             user="clinic_assistant",
             password=self.secrets["POSTGRES_PASSWORD"],
         )
-        self.postgres = PrivateCluster(self.run_dir / "postgres", database)
+        self.postgres = PrivateCluster(cluster_directory(self.run_dir / "postgres"), database)
         if self.log_dir is None:
             self.log_dir = self.run_dir / "logs"
 
