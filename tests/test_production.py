@@ -1,8 +1,9 @@
 """Production mode under faults: the real PostgreSQL, Redis, two Rasa servers, the action server and nginx.
 
-One stack for the module (bot/production.py, as `make prod` starts it, on free ports), in a run directory
-under tests/artifacts (PostgreSQL, run as the `postgres` user when the tests run as root, must be able to
-reach its data directory, which pytest's private temporary directories do not allow).
+One stack for the module (bot/production.py, as `make prod` starts it, on free ports), its run directory
+(logs, nginx's access log, PostgreSQL's cluster) kept in tests/artifacts/production for a failed run's reader.
+Each fault is played for real: a server stopped with SIGTERM, PostgreSQL stopped with `pg_ctl`, a messenger
+API that refuses or hangs (tests/messenger_fakes.py, the only stand-in).
 """
 
 from __future__ import annotations
