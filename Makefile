@@ -11,7 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml')
 MODEL_STAMP := models/.trained
 NODE_STAMP := node_modules/.installed
 
-.PHONY: setup train run test unit e2e browser stories check evaluate bench lint clean
+.PHONY: setup train run prod soak test unit e2e browser stories check evaluate bench lint clean
 
 setup: $(VENV)/.installed $(NODE_STAMP)
 
@@ -38,6 +38,15 @@ $(MODEL_STAMP): $(VENV)/.installed $(TRAINING_INPUTS)
 
 run: setup train check
 	$(PY) -m bot serve
+
+# Production mode on this machine: PostgreSQL, Redis, two Rasa servers and the action server behind nginx
+# (README, "Production"). Installs the Debian packages it needs when run as root.
+prod: setup train check
+	$(PY) -m bot prod
+
+# 32 visitors for 5 minutes through nginx against production mode (SOAK_ARGS="--users 8 --minutes 1").
+soak: setup train
+	$(PY) scripts/soak.py $(SOAK_ARGS)
 
 check: setup
 	$(PY) -m bot check

@@ -1,4 +1,5 @@
-"""The command line: ``python -m bot check | ask | report | requests | purge | forget | lookups | topics | serve``."""
+"""The command line: ``python -m bot check | ask | report | requests | purge | forget | lookups | topics``,
+``serve`` and ``prod``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.channels.registration import add_telegram_webhook_parser, run_telegram_
 from bot.checks import check
 from bot.library import DEFAULT_CONTENT_DIR, load_content
 from bot.privacy import retention, run_forget, run_purge
+from bot.production import add_prod_parser, run_prod
 from bot.report import DEFAULT_BELOW, STAFF_PREVIEW_PREFIX, confidence, parse_since, positive_int, run_unanswered
 from bot.request_commands import add_requests_parser, run_requests
 from bot.servers import API_TOKEN_VARIABLE, api_token, serve
@@ -58,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--actions-port", type=int, default=5055)
     serve_parser.add_argument("--site-port", type=int, default=8000, help="the demo website with the chat widget")
 
+    add_prod_parser(commands)
+
     args = parser.parse_args(argv)
     if args.command == "check":
         return run_check(args.content_dir, args.strict)
@@ -77,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_forget(args.sender_id)
     if args.command == "telegram-webhook":
         return run_telegram_webhook(args)
+    if args.command == "prod":
+        return run_prod(args)
     return serve(args.port, args.actions_port, args.site_port)
 
 

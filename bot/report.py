@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from rasa.shared.core.events import Event, UserUttered
     from rasa.utils.endpoints import EndpointConfig
 
-ENDPOINTS = PROJECT_DIR / "endpoints.yml"
+# Production mode's staff environment (run/prod/staff.env) points this at endpoints.prod.yml.
+ENDPOINTS = Path(os.environ.get("CLINIC_ENDPOINTS") or PROJECT_DIR / "endpoints.yml")
 STAFF_PREVIEW_PREFIX = "staff-preview-"
 FALLBACK_ACTION = "action_honest_fallback"
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")

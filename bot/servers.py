@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,7 @@ class Stack:
     host: str = "127.0.0.1"
     model: Path = PROJECT_DIR / "models"
     credentials: Path = PROJECT_DIR / "credentials.yml"
+    endpoints: Path = PROJECT_DIR / "endpoints.yml"
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     site_port: int | None = None
@@ -98,6 +100,14 @@ class Stack:
     def pid(self, name: str) -> int:
         """The process id of one running server: "actions", "rasa", "delivery" or "site"."""
         return self._by_name[name].pid
+
+    def site_rasa_url(self) -> str:
+        """Where the demo website's widget finds the assistant."""
+        return self.url
+
+    def rasa_ports(self) -> dict[str, int]:
+        """The Rasa server processes to start, by name."""
+        return {"rasa": self.rasa_port}
 
     @property
     def api_token(self) -> str:
@@ -124,58 +134,79 @@ class Stack:
         return env
 
     def start(self, timeout: float = 180) -> Stack:
+        self.check_ports_free()
+        return self.start_servers(timeout)
+
+    def check_ports_free(self) -> None:
         busy = [f"{port} for {name}" for name, port in self.ports().items() if port_in_use(self.host, port)]
         if busy:
             raise StartupError(
                 f"port {', '.join(busy)} is already in use on {self.host}. Stop what listens there (an earlier "
                 "`make run`? `ss -ltnp` shows it) or choose another port with the option named."
             )
+
+    def start_servers(self, timeout: float = 180) -> Stack:
+        """The action server, every Rasa server and the website, once the ports are known to be free."""
         env = self.environment()
+        self.start_actions(env, timeout)
+        self._start_rasa(env, timeout, self.rasa_ports())
+        self.start_delivery(env)
+        if self.site_port is not None:
+            website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
+            site = self._spawn("site", [*website, "--rasa-url", self.site_rasa_url()], env)
+            wait_until_up(f"{self.site_url}/", site, timeout)
+        return self
+
+    def start_actions(self, env: dict[str, str], timeout: float = 180) -> None:
         actions = self._spawn(
             "actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"], env
         )
         wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
-        self._start_rasa(env, timeout)
-        self.start_delivery(env)
-        if self.site_port is not None:
-            website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
-            site = self._spawn("site", [*website, "--rasa-url", self.url], env)
-            wait_until_up(f"{self.site_url}/", site, timeout)
-        return self
 
-    def restart_rasa(self, timeout: float = 180) -> None:
-        """Stop the Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
-        rasa = self._by_name["rasa"]
-        self._terminate([rasa])
-        self.processes.remove(rasa)
-        self._start_rasa(self.environment(), timeout)
+    def stop_process(self, name: str) -> None:
+        """Stop one server ("actions", "rasa", …); the others keep running."""
+        process = self._by_name.pop(name)
+        self._terminate([process])
+        self.processes.remove(process)
 
     def stop_delivery(self) -> None:
         """Stop delivering requests to staff (as a crash or a deploy does); the servers keep storing them."""
-        delivery = self._by_name.pop("delivery")
-        self._terminate([delivery])
-        self.processes.remove(delivery)
+        self.stop_process("delivery")
 
     def start_delivery(self, env: dict[str, str] | None = None) -> None:
-        # After the Rasa server, which creates the conversations database the requests are kept in.
+        # After the Rasa servers, which create the conversations database the requests are kept in.
         self._spawn("delivery", [sys.executable, "-m", "bot", "requests", "deliver"], env or self.environment())
 
-    def _start_rasa(self, env: dict[str, str], timeout: float) -> None:
+    def restart_rasa(self, timeout: float = 180, name: str = "rasa") -> None:
+        """Stop a Rasa server and start it again on the same port, as a deploy does; the rest keeps running."""
+        self.stop_process(name)
+        self.start_rasa(name, timeout)
+
+    def start_rasa(self, name: str = "rasa", timeout: float = 180) -> None:
+        """Start one of the Rasa servers (a stopped one) again, on its port."""
+        self._start_rasa(self.environment(), timeout, {name: self.rasa_ports()[name]})
+
+    def _start_rasa(self, env: dict[str, str], timeout: float, ports: dict[str, int]) -> None:
+        """Start a Rasa server on each of ``ports`` (by name), all at once: each takes most of a minute to load."""
         # Imported here: it loads Rasa, which every other `bot` command can do without.
         from bot.channels.socketio import allowed_origins
 
-        server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(self.rasa_port)]
-        files = ["--endpoints", PROJECT_DIR / "endpoints.yml", "--credentials", self.credentials]
+        files = ["--endpoints", self.endpoints, "--credentials", self.credentials]
         # Browsers may call the Rasa server only from the pages allowed to embed the widget.
         cors = ["--cors", *allowed_origins(env)]
         token = api_token(env)
         api = ["--enable-api", "--auth-token", token] if token else []
-        rasa = self._spawn("rasa", [*server, *api, "--model", self.model, *files, *cors], env)
-        if token:
-            wait_until_up(f"{self.url}/status", rasa, timeout, ready="model_file", params={"token": token})
-        else:
-            # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
-            wait_until_up(f"{self.url}/", rasa, timeout, ready="Hello from Rasa")
+        started = {}
+        for name, port in ports.items():
+            server = [BIN / "rasa", "run", "--interface", self.host, "--port", str(port)]
+            started[port] = self._spawn(name, [*server, *api, "--model", self.model, *files, *cors], env)
+        for port, rasa in started.items():
+            url = f"http://{self.host}:{port}"
+            if token:
+                wait_until_up(f"{url}/status", rasa, timeout, ready="model_file", params={"token": token})
+            else:
+                # Without the API only Rasa's greeting and the channels answer; Rasa loads the model before serving.
+                wait_until_up(f"{url}/", rasa, timeout, ready="Hello from Rasa")
 
     def _spawn(self, name: str, command: list, env: dict[str, str]) -> subprocess.Popen:
         output = None
@@ -218,7 +249,7 @@ class Stack:
         self.stop()
 
 
-def _stop_on_signals() -> None:
+def stop_on_signals() -> None:
     """Ctrl-C, `kill`, a service manager and a closed terminal all stop the servers cleanly.
 
     Set explicitly because a shell that starts us in the background makes us
@@ -228,14 +259,14 @@ def _stop_on_signals() -> None:
     """
 
     def stop(signum: int, frame: object) -> None:
-        _ignore_signals()
+        ignore_signals()
         raise KeyboardInterrupt
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
 
 
-def _ignore_signals() -> None:
+def ignore_signals() -> None:
     """While stopping, a second signal (Ctrl-C pressed twice, one to each process in the group) must not
     interrupt the stopping and leave a server running."""
     for signum in STOP_SIGNALS:
@@ -251,22 +282,29 @@ def _staff_preview_hint(stack: Stack) -> str:
 def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000) -> int:
     """Run the servers and the demo website in the foreground until Ctrl-C (``make run``)."""
     stack = Stack(rasa_port=rasa_port, action_port=action_port, site_port=site_port)
-    _stop_on_signals()
-    print(
+    starting = (
         f"Starting the action server (:{action_port}), the Rasa server (:{rasa_port}) and the demo website "
-        f"(:{site_port}); this takes ~30 s…",
-        flush=True,
+        f"(:{site_port}); this takes ~30 s…"
     )
-    try:
-        stack.start()
-        print(
+    return run_in_foreground(
+        stack,
+        starting,
+        lambda: (
             f"\nThe assistant is ready.\n  Website with the chat widget:  {stack.site_url}/\n"
             f"  REST:  curl -s {stack.url}/webhooks/rest/webhook "
             '-d \'{"sender":"me","message":"how many sessions do I need?"}\'\n'
-            f"{_staff_preview_hint(stack)}\n"
-            "Press Ctrl-C to stop everything.",
-            flush=True,
-        )
+            f"{_staff_preview_hint(stack)}"
+        ),
+    )
+
+
+def run_in_foreground(stack: Stack, starting: str, ready: Callable[[], str]) -> int:
+    """Start ``stack``, say ``ready()``, and keep it running until Ctrl-C, a signal, or a server stops."""
+    stop_on_signals()
+    print(starting, flush=True)
+    try:
+        stack.start()
+        print(f"{ready()}\nPress Ctrl-C to stop everything.", flush=True)
         while all(process.poll() is None for process in stack.processes):
             time.sleep(1)
         print("A server stopped unexpectedly; shutting down.", file=sys.stderr)
@@ -278,5 +316,5 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000)
         print(f"Could not start the assistant: {error}", file=sys.stderr)
         return 1
     finally:
-        _ignore_signals()
+        ignore_signals()
         stack.stop()

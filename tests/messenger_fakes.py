@@ -35,6 +35,7 @@ class FakeApi:
     def __init__(self, result: dict[str, Any] | None = None) -> None:
         self.result = result or {}
         self.mode = OK
+        self.failures_left = 0  # calls still to refuse with 503 before answering as ``mode`` says
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -59,6 +60,7 @@ class FakeApi:
         """Back to answering at once; calls held by HANG are answered now."""
         self._release.set()
         self.mode = OK
+        self.failures_left = 0
         self._release = threading.Event()
 
     def wait_for(self, wanted: Callable[[list[Call]], bool], timeout: float = 60) -> list[Call]:
@@ -76,6 +78,13 @@ class FakeApi:
         with self._lock:
             return list(self.calls)
 
+    def _refuse_this_one(self) -> bool:
+        with self._lock:
+            if self.failures_left > 0:
+                self.failures_left -= 1
+                return True
+            return False
+
     def _record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
@@ -89,6 +98,9 @@ class FakeApi:
                 parts = urlsplit(self.path)
                 query = {key: values[0] for key, values in parse_qs(parts.query).items()}
                 fake._record(Call(parts.path, query, json.loads(raw or b"{}")))
+                if fake._refuse_this_one():
+                    self._answer(503, {"ok": False, "description": "Service Unavailable"})
+                    return
                 if fake.mode == HANG:
                     fake._release.wait(timeout=120)
                 if fake.mode == FAIL:

@@ -24,7 +24,9 @@ from bot.channels.inbound import (
     screen,
     too_long,
 )
+from bot.channels.never_silent import TRY_AGAIN
 from bot.channels.rest import MAX_SENDER_CHARS, BadBody, read_body
+from bot.tracker_store import DatabaseUnavailable
 
 BUTTON = '/pain{"procedure": "laser-pigment-removal"}'
 
@@ -149,6 +151,7 @@ def test_the_gate_answers_refusals_itself_and_passes_the_rest_on():
 
     async def on_new_message(message: UserMessage) -> None:
         received.append(message.text)
+        await message.output_channel.send_response(message.sender_id, {"text": "the answer"})
 
     async def send(text: str) -> list[str]:
         output = CollectingOutputChannel()
@@ -158,8 +161,39 @@ def test_the_gate_answers_refusals_itself_and_passes_the_rest_on():
     async def conversation() -> list[list[str]]:
         return [await send(text) for text in ("/sessions{}", "x" * 21, "again", "and again")]
 
-    assert asyncio.run(conversation()) == [[], [too_long(20)], [SLOW_DOWN], []]
+    assert asyncio.run(conversation()) == [["the answer"], [too_long(20)], [SLOW_DOWN], []]
     assert received == ["sessions{}"]
+
+
+async def _silent(message: UserMessage) -> None:
+    pass
+
+
+async def _failing(message: UserMessage) -> None:
+    raise RuntimeError("the action server is down")
+
+
+async def _database_down(message: UserMessage) -> None:
+    raise DatabaseUnavailable("read")
+
+
+async def _answering(message: UserMessage) -> None:
+    await message.output_channel.send_response(message.sender_id, {"text": "the answer"})
+
+
+@pytest.mark.parametrize(
+    ("turn", "replies"),
+    [
+        (_answering, ["the answer"]),
+        (_silent, [TRY_AGAIN]),
+        (_failing, [TRY_AGAIN]),
+        (_database_down, [TRY_AGAIN]),
+    ],
+)
+def test_a_turn_that_ends_without_a_reply_or_fails_asks_the_visitor_to_try_again(turn, replies):
+    output = CollectingOutputChannel()
+    asyncio.run(Gate().guard(turn)(UserMessage("does it hurt?", output, "ann")))
+    assert [message["text"] for message in output.messages] == replies
 
 
 @pytest.mark.parametrize(

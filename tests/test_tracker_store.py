@@ -8,13 +8,13 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import PROJECT_DIR
-from bot.tracker_store import SQLiteTrackerStore
+from bot.tracker_store import ClinicTrackerStore
 
 
 def test_conversations_are_stored_and_read_back_in_wal_mode(tmp_path):
     database = tmp_path / "tracker.db"
     domain = Domain.load(str(PROJECT_DIR / "domain.yml"))
-    store = SQLiteTrackerStore(domain=domain, dialect="sqlite", db=str(database))
+    store = ClinicTrackerStore(domain=domain, dialect="sqlite", db=str(database))
     tracker = DialogueStateTracker.from_events("visitor", [UserUttered("does it hurt?")])
     asyncio.run(store.save(tracker))
     stored = asyncio.run(store.retrieve("visitor"))

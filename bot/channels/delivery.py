@@ -4,7 +4,11 @@ Rasa saves a conversation only after every reply has been handed to the output
 channel, and a failing send would lose the whole turn. So the output channel
 only shapes each reply into API calls and queues them; an outbox sends them in
 the background, in order for each chat, and logs what fails. Queued replies
-live in memory: a restart drops those not yet sent.
+live in memory: a server that is stopped (SIGTERM, a deploy) first finishes the
+turns it accepted and sends their replies, for up to ``DRAIN_SECONDS``; a crash
+drops those not yet sent. A call the API refuses
+for now (429, 5xx, no connection) is tried again with growing pauses, up to
+``SEND_ATTEMPTS`` times, before the failure is logged.
 """
 
 from __future__ import annotations
@@ -25,6 +29,12 @@ logger = logging.getLogger(__name__)
 
 # Long enough for a slow but working API; short enough that a dead one does not queue replies for minutes.
 API_TIMEOUT_SECONDS = 10
+# 4 attempts, 0.5 + 1 + 2 s apart: rides out a rate limit or a restart of the API's front end.
+SEND_ATTEMPTS = 4
+# Within the 20 s a service manager (and bot.servers.Stack) gives a server between SIGTERM and SIGKILL.
+DRAIN_SECONDS = 15.0
+FIRST_PAUSE_SECONDS = 0.5
+MAX_PAUSE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,23 @@ class ApiCall:
 
 
 class ApiError(Exception):
-    pass
+    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable  # worth trying again: rate limited, the API's fault, or no connection
+        self.retry_after = retry_after  # seconds, when the API said how long to wait
+
+
+def pause_before(attempt: int, error: ApiError) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: the API's Retry-After, else doubling from the first pause."""
+    wanted = error.retry_after if error.retry_after is not None else FIRST_PAUSE_SECONDS * 2 ** (attempt - 1)
+    return min(max(wanted, 0.0), MAX_PAUSE_SECONDS)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None  # an HTTP date: rare from these APIs, and the doubling pause is as good
 
 
 class Background:
@@ -49,6 +75,12 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Wait for the work under way (and the work it starts meanwhile) to end, for up to ``timeout``."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._tasks and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
 
     def _finished(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
@@ -75,10 +107,12 @@ class JsonApi:
         try:
             async with self._session.post(f"{self.base_url}/{method}", json=payload, params=self._params) as reply:
                 status, body = reply.status, await reply.text()
+                retry_after = _retry_after(reply.headers.get("Retry-After"))
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise ApiError(self._redact(f"{method}: {type(error).__name__} {error}")) from None
+            raise ApiError(self._redact(f"{method}: {type(error).__name__} {error}"), retryable=True) from None
         if status >= 300:
-            raise ApiError(self._redact(f"{method}: HTTP {status} {body[:300]}"))
+            retryable = status == 429 or status >= 500
+            raise ApiError(self._redact(f"{method}: HTTP {status} {body[:300]}"), retryable, retry_after)
         try:
             return json.loads(body)
         except ValueError:
@@ -101,6 +135,9 @@ class Outbox:
         self._background = Background(channel)
         self._last: dict[str, asyncio.Task] = {}
 
+    async def drain(self) -> None:
+        await self._background.drain()
+
     def post(self, recipient: str, calls: Sequence[ApiCall]) -> None:
         if not calls:
             return
@@ -113,7 +150,7 @@ class Outbox:
             await asyncio.wait([previous])
         for number, call in enumerate(calls, 1):
             try:
-                await self.api.post(call.method, call.payload)
+                await self._send(call)
             except ApiError as error:
                 # The rest of this reply would read out of context without its start, so it is dropped too.
                 logger.warning(
@@ -125,6 +162,16 @@ class Outbox:
                     error,
                 )
                 return
+
+    async def _send(self, call: ApiCall) -> None:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await self.api.post(call.method, call.payload)
+                return
+            except ApiError as error:
+                if not error.retryable or attempt == SEND_ATTEMPTS:
+                    raise
+                await asyncio.sleep(pause_before(attempt, error))
 
     def _forget(self, recipient: str, task: asyncio.Task) -> None:
         if self._last.get(recipient) is task:

@@ -30,7 +30,7 @@ import os
 import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -41,7 +41,9 @@ from sanic import Blueprint, Sanic
 
 from bot import two_questions
 from bot.answers import BOOK_CONSULTATION, TALK_TO_PERSON
+from bot.channels.never_silent import OnNewMessage, never_silent
 from bot.topics import TOPICS
+from bot.tracker_store import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +59,6 @@ _LINE_BREAKS = re.compile(r"\r\n?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _LEADING_COMMAND_PREFIXES = re.compile(r"^[/\s]+")  # "/ /restart" must not become "/restart"
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class LimitError(ValueError):
@@ -204,7 +204,11 @@ class Gate:
         blueprint.listener("before_server_start")(on_start)
 
     def guard(self, on_new_message: OnNewMessage) -> OnNewMessage:
-        """``on_new_message`` for checked messages only; the others get their polite reply here, if any."""
+        """``on_new_message`` for checked messages only; the others get their polite reply here, if any.
+
+        A checked message always gets a reply, if only "please try again in a moment" (never_silent).
+        """
+        on_new_message = never_silent(on_new_message)
 
         async def checked(message: UserMessage) -> Any:
             verdict = await self.check(message.text or "", message.sender_id)
@@ -235,7 +239,10 @@ class Gate:
         agent = self._agent()
         if agent is None or agent.tracker_store is None:
             return frozenset()
-        tracker = await agent.tracker_store.retrieve(sender)
+        try:
+            tracker = await agent.tracker_store.retrieve(sender)
+        except DatabaseUnavailable:
+            return frozenset()  # read as typed text; the turn itself then waits for the database or says so
         return offered_payloads(tracker.events) if tracker is not None else frozenset()
 
     async def topics_asked(self, text: str) -> tuple[str, ...]:

@@ -3,8 +3,10 @@
 Telegram and Meta resend an update when the webhook is slow or fails, so the
 webhook answers 200 as soon as the update is authentic and new, and Rasa
 handles it afterwards. Updates already seen are answered but not handled
-again; they are remembered in memory (the last ``SEEN_UPDATES``), so after a
-restart, or across several server processes, a resent update may be answered twice.
+again. They are remembered in Redis for ``SEEN_SECONDS`` when ``CLINIC_REDIS_URL``
+is set (production mode sets it), so neither a restart nor a resend reaching
+another server process answers an update twice; otherwise in memory (the last
+``SEEN_UPDATES`` of this process).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import redis.asyncio as redis
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -29,6 +32,9 @@ from bot.channels.settings import NotConfigured
 logger = logging.getLogger(__name__)
 
 SEEN_UPDATES = 10_000
+REDIS_URL_VARIABLE = "CLINIC_REDIS_URL"
+# Telegram gives up resending after a day, Meta sooner: a week is ample.
+SEEN_SECONDS = 7 * 24 * 3600
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
@@ -55,6 +61,33 @@ class BoundedMemory(Generic[Key, Value]):
         return self._items.get(key)
 
 
+class SeenInMemory:
+    """The updates this process has seen (the last ``SEEN_UPDATES``)."""
+
+    def __init__(self) -> None:
+        self._memory: BoundedMemory[str, bool] = BoundedMemory(SEEN_UPDATES)
+
+    async def first_time(self, key: str) -> bool:
+        return self._memory.remember(key, True)
+
+
+class SeenInRedis:
+    """The updates any process has seen in the last ``SEEN_SECONDS``, in Redis: they outlive a restart."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self._redis = redis.Redis.from_url(url)
+        self._prefix = f"clinic:seen:{channel}:"
+
+    async def first_time(self, key: str) -> bool:
+        # One atomic command: of two servers given the same update at once, exactly one handles it.
+        return bool(await self._redis.set(self._prefix + key, 1, nx=True, ex=SEEN_SECONDS))
+
+
+def seen_updates(channel: str, environ: Mapping[str, str] = os.environ) -> SeenInMemory | SeenInRedis:
+    url = environ.get(REDIS_URL_VARIABLE, "").strip()
+    return SeenInRedis(url, channel) if url else SeenInMemory()
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One update from a messenger, as the assistant handles it."""
@@ -71,7 +104,7 @@ class WebhookInput(InputChannel):
     def __init__(self, settings: Any | None, off_reason: str = "") -> None:
         self.settings = settings
         self.off_reason = off_reason
-        self.seen: BoundedMemory[str, bool] = BoundedMemory(SEEN_UPDATES)
+        self.seen = seen_updates(self.name())
         self.background = Background(self.name())
         self.output = self.make_output(settings) if settings is not None else None
 
@@ -129,9 +162,14 @@ class WebhookInput(InputChannel):
             except (ValueError, RecursionError):
                 return response.text("not JSON", status=400)
             for incoming in self.read(update):
-                if self.seen.remember(incoming.key, True):
+                if await self.seen.first_time(incoming.key):
                     self._accept(incoming, on_new_message)
             return response.text("ok")
+
+        async def finish(*_: Any) -> None:
+            # A stopped server first handles the updates it acknowledged, then sends what they queued.
+            await self.background.drain()
+            await self.output.outbox.drain()
 
         async def close(*_: Any) -> None:
             await self.output.outbox.api.close()
@@ -139,6 +177,7 @@ class WebhookInput(InputChannel):
         blueprint.add_route(health, "/", methods=["GET"])
         blueprint.add_route(receive, "/webhook", methods=["POST"])
         self.add_routes(blueprint)
+        blueprint.listener("before_server_stop")(finish)
         blueprint.listener("after_server_stop")(close)
         return blueprint
 
