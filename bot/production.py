@@ -140,6 +140,8 @@ class ProductionStack(Stack):
         return {
             **super().environment(),
             **self.postgres.database.environment(),
+            # Staff commands, the actions storing consultation requests and their delivery read this database too.
+            "CLINIC_ENDPOINTS": str(self.endpoints),
             "REDIS_HOST": self.host,
             "REDIS_PORT": str(self.redis_port),
             "REDIS_PASSWORD": self.secrets["REDIS_PASSWORD"],
