@@ -15,7 +15,6 @@ endpoints.yml names it: ``tracker_store: type: bot.tracker_store.SQLiteTrackerSt
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,7 +36,7 @@ def _write_ahead(connection: Any, _record: Any) -> None:
 class SQLiteTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name != "sqlite" or os.environ.get("BENCH_PLAIN_SQLITE"):  # TEMP A/B toggle
+        if self.engine.dialect.name != "sqlite":
             return
         url = self.engine.url
         self.engine.dispose()
