@@ -234,7 +234,8 @@ def table(bots: list[Bot]) -> str:
     late = f"{LONG_TURNS - TURN_WINDOW + 1}-{LONG_TURNS}"
 
     def row(label: str, value: Callable[[Figures], float], unit: str, higher_is_better: bool) -> str:
-        cells = [f"{value(bot.figures):,.{1 if unit == 'msgs/s' else 0}f} {unit}".strip() for bot in bots]
+        decimals = 1 if unit == "msgs/s" else 0
+        cells = [f"{value(bot.figures):,.{decimals}f} {unit}" if value(bot.figures) else "none" for bot in bots]
         ratios = []
         for bot in bots[1:]:
             ours, reference = value(bot.figures), value(stock)
