@@ -10,12 +10,14 @@ no topic the model picks can turn "I'm pregnant" into a "yes".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
 from bot.library import Procedure
 from bot.terms import Mention, bare_term, contains, find_unit, mentions
+from bot.text import normalize
 from bot.topics import Passage
 from bot.vocabulary import ENTITY_PASSAGES, conditions_of
 
@@ -30,6 +32,16 @@ OUT_OF_SCOPE = "out_of_scope"
 # and never offers without it; 0.2 already makes such an offer, and 0.25 offers a third fewer.
 LIKELY = 0.15
 MOST_LIKELY_OFFERED = 3
+# A keloid tendency told without the word ("my scars always grow big and lumpy"), in a free word order no synonym
+# can list. It is read as the visitor's word "keloid", then through the synonyms like any word, so the page still
+# decides whether it is a contraindication.
+_DESCRIBED = {
+    "keloid": re.compile(
+        r"\bscars?\b[^.?!;]{0,40}?\b(?:grow|grows|grew|growing|raised|lumpy|bumpy|thick|thicken\w*|spread\w*"
+        r"|overgrow\w*|get(?:s|ting)? (?:bigger|bumpy|lumpy|raised|thick))\b"
+        r"|\b(?:raised|lumpy|bumpy|thick|overgrown|hypertrophic)\s+scars?\b"
+    ),
+}
 
 
 class Kind(str, Enum):
@@ -113,6 +125,7 @@ def _decide(
     contraindications = procedure.passages.get("contraindications")
     avoided = _contraindicated(contraindications, synonyms)
     said = mentions(message, {**{name: name for name in conditions_of(procedure)}, **synonyms})
+    said += _described(message, synonyms)
     hits = [mention for mention in said if mention.term.casefold() in avoided]
     # The model's entities count unless they stand inside a longer phrase: "scars" in "keloid scars" is
     # the keloid, "pregnancy" in "hyperpigmentation due to pregnancy" is the listed condition.
@@ -164,6 +177,13 @@ def likely_topics(ranking: Sequence[Mapping], topics: Collection[str], likely: f
 def _contraindicated(passage: Passage | None, synonyms: Mapping[str, str]) -> set[str]:
     """The page words the contraindications passage names (read like a visitor's message: longest first)."""
     return {mention.term.casefold() for mention in mentions(passage.text, synonyms)} if passage else set()
+
+
+def _described(message: str, synonyms: Mapping[str, str]) -> list[Mention]:
+    """What the visitor described without naming it, as the page's word for it."""
+    plain = normalize(message)
+    found = ((pattern.search(plain), synonyms.get(word)) for word, pattern in _DESCRIBED.items())
+    return [Mention(match.group(), term) for match, term in found if match and term]
 
 
 def _as_listed(item: Named, listed: set[str]) -> Named:

@@ -367,3 +367,20 @@ def test_a_contraindication_told_earlier_stops_every_later_yes(procedure, topic,
 def test_what_a_decision_found_is_remembered_as_told(procedure):
     decision = decide("indications", [], "I'm pregnant, can you remove melasma?", procedure, SYNONYMS)
     assert [named.value for named in contraindications_named(decision)] == ["pregnancy"]
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        # a keloid tendency described without the word
+        ("my scars tend to get thick and raised, can you do my sun spots?", Kind.NOT_RECOMMENDED),
+        ("i always get lumpy scars. could the laser remove my freckles", Kind.NOT_RECOMMENDED),
+        ("scars on me keep growing after a cut, is laser for melasma ok?", Kind.NOT_RECOMMENDED),
+        ("hypertrophic scars run in my family, can I have it", Kind.NOT_RECOMMENDED),
+        # scars the page lists as treatable stay a yes
+        ("can you fade my acne scars?", Kind.YES),
+        ("will the laser remove a burn scar?", Kind.YES),
+    ],
+)
+def test_a_keloid_tendency_described_in_other_words_is_a_contraindication(procedure, message, kind):
+    assert decide("indications", [], message, procedure, SYNONYMS).kind is kind
