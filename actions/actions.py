@@ -101,6 +101,16 @@ class ActionAnswerTopic(Action):
         ]
 
 
+def contraindication_named(tracker: Tracker, content: Content) -> Answer | None:
+    """ "Not recommended" when the message names a contraindication of the page, whatever else it asks."""
+    procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
+    message = tracker.latest_message
+    decision = decisions.decide_without_topic(
+        named_in(message), message.get("text") or "", procedure, vocabulary.synonyms()
+    )
+    return None if decision is None else answers.word(decision, procedure, content.clinic)
+
+
 class ActionHonestFallback(Action):
     """A question no topic answers: a contraindication it names first, then "did you mean" when the model was
     unsure between topics, else says plainly that the page doesn't cover it, and offers what it does."""
@@ -115,10 +125,9 @@ class ActionHonestFallback(Action):
         content = LIBRARY.current()
         procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
         message = tracker.latest_message
-        text, named = message.get("text") or "", named_in(message)
-        decision = decisions.decide_without_topic(named, text, procedure, vocabulary.synonyms())
-        if decision is not None:
-            say(dispatcher, answers.word(decision, procedure, content.clinic))
+        contraindication = contraindication_named(tracker, content)
+        if contraindication is not None:
+            say(dispatcher, contraindication)
             return []
         likely = decisions.likely_topics(message.get("intent_ranking") or [], procedure.passages)
         if likely:
@@ -135,11 +144,14 @@ class ActionEscalate(Action):
         return "action_escalate"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
-        clinic = LIBRARY.current().clinic
+        content = LIBRARY.current()
         intent = tracker.latest_message.get("intent", {}).get("name")
-        say(
-            dispatcher, answers.urgent(clinic) if intent == "report_complication" else answers.see_dermatologist(clinic)
-        )
+        if intent == "report_complication":
+            say(dispatcher, answers.urgent(content.clinic))
+            return []
+        # A contraindication the page names beats "ask a dermatologist": the visitor reads the page's "no"
+        # (which still sends them to a dermatologist), whether the model heard a personal question or none.
+        say(dispatcher, contraindication_named(tracker, content) or answers.see_dermatologist(content.clinic))
         return []
 
 
