@@ -64,6 +64,11 @@ def procedure_for(content: Content, tracker: Tracker) -> Procedure | None:
     )
 
 
+def any_procedure_for(content: Content, tracker: Tracker) -> Procedure:
+    """The page a question is about, or the first page when the question does not say."""
+    return procedure_for(content, tracker) or next(iter(content.procedures.values()))
+
+
 def previous_of(tracker: Tracker) -> Previous | None:
     """The topic answered last in this conversation, and what its question named."""
     topic = tracker.get_slot("previous_topic")
@@ -149,6 +154,22 @@ class ActionAnswerTopic(Action):
         return answer_or_decline(dispatcher, tracker, procedure, topic, named, text)
 
 
+def contraindication_named(tracker: Tracker, procedure: Procedure) -> decisions.Decision | None:
+    """ "Not recommended" when the message names a contraindication of the page, whatever else it asks."""
+    message = tracker.latest_message
+    text = message.get("text") or ""
+    return decisions.decide_without_topic(named_in(message), text, procedure, vocabulary.synonyms())
+
+
+def not_recommended(
+    dispatcher: CollectingDispatcher, tracker: Tracker, decision: decisions.Decision, procedure: Procedure
+) -> list[EventType]:
+    """Say the page's "no", and remember what was told for the rest of the conversation."""
+    say(dispatcher, answers.word(decision, procedure, LIBRARY.current().clinic))
+    told = stored_named(tracker.get_slot("contraindications_told"))
+    return [SlotSet("contraindications_told", remembered(told, decisions.contraindications_named(decision)))]
+
+
 class ActionHonestFallback(Action):
     """A question no topic answers: each topic of a two-question message, or a follow-up of the previous answer,
     if it is one; else a contraindication it names; else "did you mean" when the model was unsure between
@@ -159,21 +180,18 @@ class ActionHonestFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
         content = LIBRARY.current()
-        procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
+        procedure = any_procedure_for(content, tracker)
         message = tracker.latest_message
         intent = message.get("intent", {}).get("name", "")
         return answer_or_decline(dispatcher, tracker, procedure, intent, named_in(message), message.get("text") or "")
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         content = LIBRARY.current()
-        procedure = procedure_for(content, tracker) or next(iter(content.procedures.values()))
+        procedure = any_procedure_for(content, tracker)
         message = tracker.latest_message
-        text, named = message.get("text") or "", named_in(message)
-        decision = decisions.decide_without_topic(named, text, procedure, vocabulary.synonyms())
-        if decision is not None:
-            say(dispatcher, answers.word(decision, procedure, content.clinic))
-            told = stored_named(tracker.get_slot("contraindications_told"))
-            return [SlotSet("contraindications_told", remembered(told, decisions.contraindications_named(decision)))]
+        contraindication = contraindication_named(tracker, procedure)
+        if contraindication is not None:
+            return not_recommended(dispatcher, tracker, contraindication, procedure)
         likely = decisions.likely_topics(message.get("intent_ranking") or [], procedure.passages)
         if likely:
             say(dispatcher, answers.did_you_mean(likely, procedure, content.clinic))
@@ -189,11 +207,18 @@ class ActionEscalate(Action):
         return "action_escalate"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Domain) -> list[EventType]:
-        clinic = LIBRARY.current().clinic
+        content = LIBRARY.current()
         intent = tracker.latest_message.get("intent", {}).get("name")
-        say(
-            dispatcher, answers.urgent(clinic) if intent == "report_complication" else answers.see_dermatologist(clinic)
-        )
+        if intent == "report_complication":
+            say(dispatcher, answers.urgent(content.clinic))
+            return []
+        # A contraindication the page names beats "ask a dermatologist": the visitor reads the page's "no"
+        # (which still sends them to a dermatologist), whether the model heard a personal question or none.
+        procedure = any_procedure_for(content, tracker)
+        contraindication = contraindication_named(tracker, procedure)
+        if contraindication is not None:
+            return not_recommended(dispatcher, tracker, contraindication, procedure)
+        say(dispatcher, answers.see_dermatologist(content.clinic))
         return []
 
 
