@@ -21,6 +21,7 @@ from bot.asked import asked, named_in
 from bot.decisions import Named
 from bot.followups import Previous
 from bot.library import Content, ContentLibrary, Procedure
+from bot.safety import Triage, triage
 from bot.topics import TOPICS
 
 LIBRARY = ContentLibrary()
@@ -212,10 +213,12 @@ class ActionEscalate(Action):
         if intent == "report_complication":
             say(dispatcher, answers.urgent(content.clinic))
             return []
-        # A contraindication the page names beats "ask a dermatologist": the visitor reads the page's "no"
-        # (which still sends them to a dermatologist), whether the model heard a personal question or none.
+        # When only the model heard a personal question, a contraindication the page names comes first: the
+        # visitor reads the page's "no" (which still sends them to a dermatologist). A question the fixed triage
+        # calls personal ("is my spot cancer?") gets the dermatologist alone: the "no" would read as a diagnosis.
         procedure = any_procedure_for(content, tracker)
-        contraindication = contraindication_named(tracker, procedure)
+        asked_personally = triage(tracker.latest_message.get("text") or "") is Triage.PERSONAL
+        contraindication = None if asked_personally else contraindication_named(tracker, procedure)
         if contraindication is not None:
             return not_recommended(dispatcher, tracker, contraindication, procedure)
         say(dispatcher, answers.see_dermatologist(content.clinic))

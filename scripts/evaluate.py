@@ -27,7 +27,7 @@ import yaml
 
 from bot import two_questions
 from bot.asked import asked, named_in
-from bot.decisions import FALLBACK, Named, decide, decide_without_topic, likely_topics
+from bot.decisions import FALLBACK, OUT_OF_SCOPE, Named, decide, decide_without_topic, likely_topics
 from bot.followups import Previous
 from bot.library import Content, load_content
 from bot.nlu import safe_intent
@@ -45,7 +45,8 @@ CONVERSATIONS = PROJECT_DIR / "tests" / "evaluation" / "conversations.yml"
 TRIAGE_TABLE = PROJECT_DIR / "tests" / "safety" / "triage_table.yml"
 TABLE_DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
 ROUTES = ("urgent", "personal", "not escalated")
-DECLINED = {FALLBACK, "out_of_scope"}  # both end in the honest "the page doesn't cover that"
+# Each ends in the honest "the page doesn't cover that": a form's answers outside the form too (data/rules.yml).
+DECLINED = {FALLBACK, OUT_OF_SCOPE, "inform", "affirm", "deny"}
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,16 @@ def test_a_contraindication_told_once_stops_every_later_yes(stack):
     assert [d for _, d in answered(stack, sender, "can you remove my freckles?")] == ["not_recommended"]
     # another visitor asking the same is told yes: what one told stays in their own conversation
     assert [d for _, d in answered(stack, new_sender("other"), "can you remove my freckles?")] == ["yes"]
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        # asked about their own spot: a dermatologist, never a "no" that reads like a diagnosis
+        ("could this dark spot of mine be skin cancer?", ("personal_medical", "")),
+        # told, then asked for the treatment: the page's "no"
+        ("I'm being treated for cancer, can you remove my age spots?", ("contraindications", "not_recommended")),
+    ],
+)
+def test_cancer_asked_about_gets_a_dermatologist_and_cancer_told_gets_the_pages_no(stack, message, reply):
+    assert answered(stack, new_sender("cancer"), message) == [reply]
