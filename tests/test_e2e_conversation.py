@@ -69,7 +69,6 @@ def test_a_client_cannot_pick_the_questions_through_metadata(stack):
     [
         ("do you treat the face?", "and the hands?", "body_areas", "yes"),
         ("can you remove melasma?", "what about freckles?", "indications", "yes"),
-        ("can you remove melasma?", "and tattoos?", "indications", "not_on_page"),
         ("how many sessions will I need?", "and for freckles?", "sessions", "topic"),
     ],
 )
