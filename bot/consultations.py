@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, or_, select, update
 
 from bot.privacy import sql_store
 from bot.report import tracker_store
@@ -146,3 +146,20 @@ def mark_done(request_id: int, now: float | None = None) -> bool:
             update(TABLE).where(TABLE.c.id == request_id).values(done_at=time.time() if now is None else now)
         )
     return result.rowcount > 0
+
+
+def remove(request_id: int) -> bool:
+    """Deletes one request, when the visitor asks; whether there was one."""
+    with engine().begin() as connection:
+        return connection.execute(delete(TABLE).where(TABLE.c.id == request_id)).rowcount > 0
+
+
+def purge_handled(older_than_seconds: float, now: float | None = None) -> int:
+    """Deletes the requests staff have (delivered or marked done) received longer ago than that; how many.
+
+    A request not yet delivered is kept, however old: deleting it would lose it.
+    """
+    cutoff = (time.time() if now is None else now) - older_than_seconds
+    handled = or_(TABLE.c.delivered_at.is_not(None), TABLE.c.done_at.is_not(None))
+    with engine().begin() as connection:
+        return connection.execute(delete(TABLE).where(TABLE.c.created_at < cutoff, handled)).rowcount

@@ -85,11 +85,16 @@ def forget(sender_id: str) -> bool:
 
 
 def run_purge(older_than: timedelta) -> int:
+    # Imported here: consultations reads the database through this module's sql_store.
+    from bot.consultations import purge_handled
+
     try:
         deleted = purge(older_than)
+        requests = purge_handled(older_than.total_seconds())
     except ReportError as error:
         return _cannot("purge", error)
     print(f"Deleted {len(deleted)} conversation(s) whose last message is older than {older_than.days} day(s).")
+    print(f"Deleted {requests} consultation request(s) staff received more than {older_than.days} day(s) ago.")
     return 0
 
 

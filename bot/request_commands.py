@@ -1,9 +1,11 @@
-"""``bot requests list | show ID | done ID | deliver``: consultation requests for staff.
+"""``bot requests list | show ID | done ID | delete ID | deliver``: consultation requests for staff.
 
 ``list`` shows the open requests (``--all``: the done ones too) with whether
 each has reached staff; ``show`` one in full; ``done`` marks one arranged, so
-``list`` stops showing it. ``deliver`` is the delivery loop ``bot serve`` runs
-(bot/staff_delivery.py). ID is the number or the visitor's reference (C-00042).
+``list`` stops showing it; ``delete`` removes one when the visitor asks (``bot
+purge`` removes those staff have had for longer than the retention period).
+``deliver`` is the delivery loop ``bot serve`` runs (bot/staff_delivery.py).
+ID is the number or the visitor's reference (C-00042).
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ def add_requests_parser(commands: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="requests_command", required=True)
     listing = actions.add_parser("list", help="the open requests, oldest first")
     listing.add_argument("--all", action="store_true", help="include the requests marked done")
-    for name, text in (("show", "one request in full"), ("done", "mark a request arranged")):
+    for name, text in (
+        ("show", "one request in full"),
+        ("done", "mark a request arranged"),
+        ("delete", "delete a request, when the visitor asks"),
+    ):
         actions.add_parser(name, help=text).add_argument("id", help="the number or reference, e.g. 42 or C-00042")
     actions.add_parser("deliver", help="send stored requests to staff until stopped (bot serve runs it)")
 
@@ -42,6 +48,10 @@ def run_requests(args: argparse.Namespace) -> int:
         if request is None:
             print(f"No request {args.id!r}: `python -m bot requests list --all` shows them all.", file=sys.stderr)
             return 1
+        if args.requests_command == "delete":
+            consultations.remove(request.id)
+            print(f"{request.reference} deleted.")
+            return 0
         if args.requests_command == "done":
             consultations.mark_done(request.id)
             print(f"{request.reference} marked done.")

@@ -200,3 +200,30 @@ def test_no_message_text_phone_or_email_reaches_the_servers_logs(stack):
     assert logs, "the servers wrote no logs"
     for secret in (digits, email, marker):
         assert secret not in logs
+
+
+def test_purge_deletes_the_consultation_requests_staff_have_had_and_keeps_the_undelivered(stack, monkeypatch):
+    from bot import consultations
+
+    monkeypatch.setenv("TRACKER_DB", stack.env["TRACKER_DB"])
+    consultations.engine.cache_clear()  # the requests live in this stack's database
+    old = time.time() - 45 * DAY
+    delivered = consultations.store("Ann Old", "ann@example.org", "mornings", now=old)
+    consultations.record_attempt(delivered, delivered_at=old + 60)
+    done = consultations.store("Bo Old", "+44 20 7946 0000", "any day", now=old)
+    consultations.mark_done(done, now=old + 3600)
+    undelivered = consultations.store("Cy Old", "cy@example.org", "friday", now=old)
+    recent = consultations.store("Di New", "di@example.org", "monday")
+    consultations.record_attempt(recent, delivered_at=time.time())
+
+    purged = bot(stack, "purge", "--older-than", "30d")
+
+    assert purged.returncode == 0, purged.stderr
+    kept = {request.id for request in consultations.all_requests(include_done=True)}
+    assert delivered not in kept and done not in kept
+    assert {undelivered, recent} <= kept  # an undelivered request is never lost, however old
+
+    deleted = bot(stack, "requests", "delete", consultations.reference(recent))
+    assert deleted.returncode == 0, deleted.stderr
+    assert consultations.find(recent) is None
+    consultations.engine.cache_clear()
