@@ -3,11 +3,14 @@
 Rasa saves a conversation only after every reply has been handed to the output
 channel, and a failing send would lose the whole turn. So the output channel
 only shapes each reply into API calls and queues them; an outbox sends them in
-the background, in order for each chat, and logs what fails. Queued replies
-live in memory: a server that is stopped (SIGTERM, a deploy) first finishes the
-turns it accepted and sends their replies, for up to ``DRAIN_SECONDS``; a crash
-drops those not yet sent. A call the API refuses
-for now (429, 5xx, no connection) is tried again with growing pauses, up to
+the background, in order for each chat, and logs what fails. A server that is
+stopped (SIGTERM, a deploy) first finishes the turns it accepted and sends
+their replies, for up to ``DRAIN_SECONDS``. Each reply is also kept in a
+:class:`Journal` until it is sent: in memory by default, where a crash drops
+the replies not yet sent; in Redis in production mode
+(:class:`bot.channels.webhooks.JournalInRedis`), where the replies of a
+process that died are sent by another one. A call the API refuses for now
+(429, 5xx, no connection) is tried again with growing pauses, up to
 ``SEND_ATTEMPTS`` times, before the failure is logged.
 """
 
@@ -18,7 +21,7 @@ import json
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from rasa.core.channels.channel import OutputChannel
@@ -35,6 +38,8 @@ SEND_ATTEMPTS = 4
 DRAIN_SECONDS = 15.0
 FIRST_PAUSE_SECONDS = 0.5
 MAX_PAUSE_SECONDS = 30.0
+# How often a server looks for the replies of a server that died, when the journal is shared.
+SWEEP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -126,42 +131,91 @@ class JsonApi:
         return text.replace(self._secret, "<secret>") if self._secret else text
 
 
+Orphan = tuple[str, str, list[ApiCall]]  # a journal entry, its recipient, its calls
+
+
+class Journal(Protocol):
+    """Where replies wait until they are sent."""
+
+    async def keep(self, recipient: str, calls: Sequence[ApiCall]) -> str: ...  # the entry, for ``sent``
+
+    async def sent(self, entry: str) -> None: ...
+
+    async def orphans(self) -> list[Orphan]: ...  # replies a process that died left unsent, now this one's
+
+
+class NoJournal:
+    """Replies wait in this process only."""
+
+    async def keep(self, recipient: str, calls: Sequence[ApiCall]) -> str:
+        return ""
+
+    async def sent(self, entry: str) -> None:
+        return None
+
+    async def orphans(self) -> list[Orphan]:
+        return []
+
+
 class Outbox:
     """Sends each chat's API calls in order, in the background; a failure is logged, never raised."""
 
-    def __init__(self, api: JsonApi, channel: str) -> None:
+    def __init__(self, api: JsonApi, channel: str, journal: Journal | None = None) -> None:
         self.api = api
         self.channel = channel
+        self.journal = journal or NoJournal()
         self._background = Background(channel)
         self._last: dict[str, asyncio.Task] = {}
 
     async def drain(self) -> None:
         await self._background.drain()
 
-    def post(self, recipient: str, calls: Sequence[ApiCall]) -> None:
+    async def post(self, recipient: str, calls: Sequence[ApiCall]) -> None:
+        """Queue a reply, kept in the journal until it is sent."""
+        if calls:
+            self.queue(recipient, calls, await self.journal.keep(recipient, calls))
+
+    def queue(self, recipient: str, calls: Sequence[ApiCall], entry: str = "") -> None:
+        """Queue calls; only those with a journal ``entry`` outlive this process."""
         if not calls:
             return
-        task = self._background.run(self._deliver(self._last.get(recipient), recipient, calls))
+        task = self._background.run(self._deliver(self._last.get(recipient), recipient, calls, entry))
         self._last[recipient] = task
         task.add_done_callback(lambda done: self._forget(recipient, done))
 
-    async def _deliver(self, previous: asyncio.Task | None, recipient: str, calls: Sequence[ApiCall]) -> None:
+    async def sweep(self, every: float = SWEEP_SECONDS) -> None:
+        """Until cancelled: send the replies a process that died left in the shared journal."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                for entry, recipient, calls in await self.journal.orphans():
+                    self.queue(recipient, calls, entry)
+            except Exception:  # the journal's store being down must not end the sweeping
+                logger.warning("%s: could not look for unsent replies", self.channel, exc_info=True)
+
+    async def _deliver(
+        self, previous: asyncio.Task | None, recipient: str, calls: Sequence[ApiCall], entry: str
+    ) -> None:
         if previous is not None:
             await asyncio.wait([previous])
-        for number, call in enumerate(calls, 1):
-            try:
-                await self._send(call)
-            except ApiError as error:
-                # The rest of this reply would read out of context without its start, so it is dropped too.
-                logger.warning(
-                    "%s: could not deliver to %s (part %d of %d): %s",
-                    self.channel,
-                    hashed(recipient),
-                    number,
-                    len(calls),
-                    error,
-                )
-                return
+        try:
+            for number, call in enumerate(calls, 1):
+                try:
+                    await self._send(call)
+                except ApiError as error:
+                    # The rest of this reply would read out of context without its start, so it is dropped too.
+                    logger.warning(
+                        "%s: could not deliver to %s (part %d of %d): %s",
+                        self.channel,
+                        hashed(recipient),
+                        number,
+                        len(calls),
+                        error,
+                    )
+                    return
+        finally:
+            if entry:
+                await self.journal.sent(entry)
 
     async def _send(self, call: ApiCall) -> None:
         for attempt in range(1, SEND_ATTEMPTS + 1):
@@ -189,14 +243,14 @@ class QueuedOutput(OutputChannel):
         raise NotImplementedError
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        self.outbox.post(recipient_id, self.calls_for(recipient_id, text, []))
+        await self.outbox.post(recipient_id, self.calls_for(recipient_id, text, []))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        self.outbox.post(recipient_id, self.calls_for(recipient_id, text, buttons))
+        await self.outbox.post(recipient_id, self.calls_for(recipient_id, text, buttons))
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
     ) -> None:
-        self.outbox.post(recipient_id, self.calls_for(recipient_id, text, quick_replies))
+        await self.outbox.post(recipient_id, self.calls_for(recipient_id, text, quick_replies))

@@ -27,7 +27,7 @@ from bot.channels.delivery import ApiCall, JsonApi, Outbox, QueuedOutput
 from bot.channels.formatting import MESSENGER_LIMIT, PLAIN_TEXT, cut_title, split_message
 from bot.channels.inbound import as_typed_text
 from bot.channels.settings import FacebookSettings
-from bot.channels.webhooks import Incoming, WebhookInput
+from bot.channels.webhooks import Incoming, WebhookInput, outbox_journal
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_QUICK_REPLIES = 13
@@ -86,7 +86,7 @@ class FacebookInput(WebhookInput):
             secret=settings.page_token,
             params={"access_token": settings.page_token, "appsecret_proof": proof},
         )
-        return FacebookOutput(Outbox(api, self.name()))
+        return FacebookOutput(Outbox(api, self.name(), outbox_journal(self.name())))
 
     def is_authentic(self, request: Request) -> bool:
         expected = hmac.new(self.settings.app_secret.encode(), request.body, hashlib.sha256).hexdigest()

@@ -26,7 +26,7 @@ from bot.channels.delivery import ApiCall, JsonApi, Outbox, QueuedOutput
 from bot.channels.formatting import TELEGRAM_HTML, TELEGRAM_LIMIT, cut_title, split_message
 from bot.channels.inbound import GREETING, as_typed_text
 from bot.channels.settings import TelegramSettings
-from bot.channels.webhooks import SEEN_UPDATES, BoundedMemory, Incoming, WebhookInput
+from bot.channels.webhooks import SEEN_UPDATES, BoundedMemory, Incoming, WebhookInput, outbox_journal
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CALLBACK_DATA_BYTES = 64
@@ -108,7 +108,7 @@ class TelegramInput(WebhookInput):
 
     def make_output(self, settings: TelegramSettings) -> TelegramOutput:
         api = JsonApi(f"{settings.api_url}/bot{settings.token}", secret=settings.token)
-        return TelegramOutput(Outbox(api, self.name()), CallbackData())
+        return TelegramOutput(Outbox(api, self.name(), outbox_journal(self.name())), CallbackData())
 
     def is_authentic(self, request: Request) -> bool:
         sent = request.headers.get(SECRET_HEADER, "")

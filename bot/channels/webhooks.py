@@ -6,17 +6,21 @@ handles it afterwards. Updates already seen are answered but not handled
 again. They are remembered in Redis for ``SEEN_SECONDS`` when ``CLINIC_REDIS_URL``
 is set (production mode sets it), so neither a restart nor a resend reaching
 another server process answers an update twice; otherwise in memory (the last
-``SEEN_UPDATES`` of this process).
+``SEEN_UPDATES`` of this process). With the same setting, replies wait in a
+journal in Redis until they are sent, and a server sends those of one that
+died (:class:`JournalInRedis`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
 import redis.asyncio as redis
@@ -25,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.delivery import ApiCall, Background, QueuedOutput
+from bot.channels.delivery import ApiCall, Background, Journal, NoJournal, Orphan, QueuedOutput
 from bot.channels.inbound import Gate
 from bot.channels.settings import NotConfigured
 
@@ -35,6 +39,9 @@ SEEN_UPDATES = 10_000
 REDIS_URL_VARIABLE = "CLINIC_REDIS_URL"
 # Telegram gives up resending after a day, Meta sooner: a week is ample.
 SEEN_SECONDS = 7 * 24 * 3600
+# A server that has not looked at the journal for this long is taken for dead, and its replies for orphans:
+# three sweeps (bot.channels.delivery.SWEEP_SECONDS), so a busy server is never taken for a dead one.
+ALIVE_SECONDS = 15
 
 Key = TypeVar("Key", bound=Hashable)
 Value = TypeVar("Value")
@@ -86,6 +93,61 @@ class SeenInRedis:
 def seen_updates(channel: str, environ: Mapping[str, str] = os.environ) -> SeenInMemory | SeenInRedis:
     url = environ.get(REDIS_URL_VARIABLE, "").strip()
     return SeenInRedis(url, channel) if url else SeenInMemory()
+
+
+class JournalInRedis:
+    """Replies in Redis until sent, each with the server that queued it; a dead server's are taken by another.
+
+    A reply is sent at least once: one whose server died while sending it may arrive twice, never not at all.
+    """
+
+    def __init__(self, url: str, channel: str) -> None:
+        self._redis = redis.Redis.from_url(url)
+        self._entries = f"clinic:outbox:{channel}"
+        self._owner = uuid.uuid4().hex
+
+    async def keep(self, recipient: str, calls: Sequence[ApiCall]) -> str:
+        entry = uuid.uuid4().hex
+        record = {"owner": self._owner, "recipient": recipient, "calls": [asdict(call) for call in calls]}
+        try:
+            await self._alive()
+            await self._redis.hset(self._entries, entry, json.dumps(record))
+        except redis.RedisError:
+            # Redis down: the reply is still sent from this process, as without a journal.
+            logger.warning("outbox journal unavailable: a reply is kept in this process only")
+            return ""
+        return entry
+
+    async def sent(self, entry: str) -> None:
+        try:
+            await self._redis.hdel(self._entries, entry)
+        except redis.RedisError:
+            logger.warning("outbox journal unavailable: a sent reply stays in it and may be sent again")
+
+    async def orphans(self) -> list[Orphan]:
+        await self._alive()
+        found = []
+        for entry, raw in (await self._redis.hgetall(self._entries)).items():
+            record = json.loads(raw)
+            if await self._redis.exists(self._alive_key(record["owner"])):
+                continue
+            # Of the servers finding it at once, the one that claims it first sends it.
+            if not await self._redis.set(f"{self._entries}:claimed:{entry.decode()}", self._owner, nx=True, ex=60):
+                continue
+            await self._redis.hset(self._entries, entry, json.dumps({**record, "owner": self._owner}))
+            found.append((entry.decode(), record["recipient"], [ApiCall(**call) for call in record["calls"]]))
+        return found
+
+    async def _alive(self) -> None:
+        await self._redis.set(self._alive_key(self._owner), 1, ex=ALIVE_SECONDS)
+
+    def _alive_key(self, owner: str) -> str:
+        return f"{self._entries}:alive:{owner}"
+
+
+def outbox_journal(channel: str, environ: Mapping[str, str] = os.environ) -> Journal:
+    url = environ.get(REDIS_URL_VARIABLE, "").strip()
+    return JournalInRedis(url, channel) if url else NoJournal()
 
 
 @dataclass(frozen=True)
@@ -166,7 +228,14 @@ class WebhookInput(InputChannel):
                     self._accept(incoming, on_new_message)
             return response.text("ok")
 
+        sweeping: list[asyncio.Task] = []
+
+        async def start(*_: Any) -> None:
+            sweeping.append(asyncio.get_running_loop().create_task(self.output.outbox.sweep()))
+
         async def finish(*_: Any) -> None:
+            for task in sweeping:
+                task.cancel()
             # A stopped server first handles the updates it acknowledged, then sends what they queued.
             await self.background.drain()
             await self.output.outbox.drain()
@@ -177,12 +246,13 @@ class WebhookInput(InputChannel):
         blueprint.add_route(health, "/", methods=["GET"])
         blueprint.add_route(receive, "/webhook", methods=["POST"])
         self.add_routes(blueprint)
+        blueprint.listener("after_server_start")(start)
         blueprint.listener("before_server_stop")(finish)
         blueprint.listener("after_server_stop")(close)
         return blueprint
 
     def _accept(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        self.output.outbox.post(incoming.sender, incoming.receipts)
+        self.output.outbox.queue(incoming.sender, incoming.receipts)  # receipts are not worth a journal
         if incoming.text:
             message = UserMessage(incoming.text, self.output, incoming.sender, input_channel=self.name())
             self.background.run(on_new_message(message))
