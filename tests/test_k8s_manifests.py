@@ -1,7 +1,6 @@
-"""The Kubernetes manifests (deploy/k8s/), checked without a cluster: valid YAML, and what production needs.
+"""The Kubernetes manifests (deploy/k8s/), checked without a cluster: linted, and what production needs.
 
-yamllint is not among the project's packages, so each file is parsed with PyYAML's safe loader (which rejects
-broken indentation and unknown tags; tabs are checked apart) and its documents are checked for the structure
+yamllint (with deploy/k8s/.yamllint) checks each file; its documents are then checked for the structure
 Kubernetes requires and for the choices the README promises: the lock store on, several Rasa replicas,
 socket.io sticky, REST spread, secrets only from a Secret.
 """
@@ -12,12 +11,21 @@ from pathlib import Path
 
 import pytest
 import yaml
+from yamllint import linter
+from yamllint.config import YamlLintConfig
 
 from bot import PROJECT_DIR
 
 MANIFESTS = sorted((PROJECT_DIR / "deploy" / "k8s").glob("*.yaml"))
 WORKLOADS = {"Deployment", "StatefulSet"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=[path.name for path in MANIFESTS])
+def test_yamllint_finds_nothing_in_a_manifest(path: Path):
+    config = YamlLintConfig(file=str(PROJECT_DIR / "deploy" / "k8s" / ".yamllint"))
+    problems = [f"{path.name}:{p.line}: {p.desc} ({p.rule})" for p in linter.run(path.read_text(), config)]
+    assert problems == []
 
 
 def documents() -> list[dict]:
