@@ -299,29 +299,35 @@ def answers_sent(calls: list, chat: int) -> set[str]:
     return {flat(body["text"]) for body in sent if body["chat_id"] == str(chat)}
 
 
-def test_the_replies_of_a_server_that_crashed_are_sent_by_the_other(prod, telegram_api):
+def two_replies_queued(prod: ProductionStack, telegram_api: FakeApi, server: str) -> int:
+    """A chat whose two replies wait in ``server``: the first held by the API, the second queued behind it."""
     chat = next(ids)
-    telegram_api.mode = HANG  # the first reply waits in the API; the second queues behind it, in that server
+    telegram_api.mode = HANG
     for question in QUESTIONS[:2]:
-        to_telegram(prod, "rasa-2", typed(chat, question))
+        to_telegram(prod, server, typed(chat, question))
     wait_until(lambda: len(user_texts(prod, chat)) == 2)
+    return chat
+
+
+def both_replies_arrive(telegram_api: FakeApi, chat: int) -> bool:
+    return len(answers_sent(telegram_api.wait_for(lambda calls: len(answers_sent(calls, chat)) >= 2), chat)) == 2
+
+
+def test_the_replies_of_a_server_that_crashed_are_sent_by_the_other(prod, telegram_api):
+    chat = two_replies_queued(prod, telegram_api, "rasa-2")
     os.kill(prod.pid("rasa-2"), signal.SIGKILL)  # a crash: nothing is drained
     telegram_api.reset()
     # The journal in Redis outlives the server; the other server takes its replies once it is seen dead.
-    assert len(answers_sent(telegram_api.wait_for(lambda calls: len(answers_sent(calls, chat)) >= 2), chat)) == 2
+    assert both_replies_arrive(telegram_api, chat)
 
 
 def test_a_stopped_server_sends_the_replies_it_had_queued_first(prod, telegram_api):
     # Last in the module: it leaves the first Rasa server stopped.
-    chat = next(ids)
-    telegram_api.mode = HANG  # the first reply waits in the API; the second queues behind it, in this server
-    for question in QUESTIONS[:2]:
-        to_telegram(prod, "rasa", typed(chat, question))
-    wait_until(lambda: len(user_texts(prod, chat)) == 2)
+    chat = two_replies_queued(prod, telegram_api, "rasa")
     stopping = threading.Thread(target=prod.stop_process, args=("rasa",))
     stopping.start()  # SIGTERM, as a deploy or a service manager sends it
     time.sleep(1)
     telegram_api.reset()  # the API answers again while the server is stopping
     stopping.join()
 
-    assert len(answers_sent(telegram_api.wait_for(lambda calls: len(answers_sent(calls, chat)) >= 2), chat)) == 2
+    assert both_replies_arrive(telegram_api, chat)
