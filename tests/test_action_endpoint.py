@@ -1,10 +1,14 @@
-"""What the Rasa server sends the action server: the current turn only, through kept-alive connections."""
+"""What the Rasa server sends the action server (the current turn only, through kept-alive connections)
+and how it checks the answers."""
 
 import asyncio
 
+import jsonschema
+import pytest
+from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.action_endpoint import KeptAliveEndpoint, current_turn
+from bot.action_endpoint import KeptAliveEndpoint, _validate_answer_once_built, current_turn
 
 HISTORY = [
     {"event": "action", "name": "action_session_start"},
@@ -42,3 +46,37 @@ def test_calls_share_one_session_until_it_is_closed():
         return shared, renewed
 
     assert asyncio.run(sessions()) == (True, True)
+
+
+ANSWERS = [
+    {"events": [{"event": "slot", "name": "previous_topic", "value": "pain"}], "responses": [{"text": "It stings."}]},
+    {"events": [], "responses": []},
+    {},
+    {"events": "not a list", "responses": []},
+    {"events": [{"event": "slot", "name": 7}], "responses": []},
+    {"events": [{"no": "event key"}], "responses": []},
+    {"events": [], "responses": "hello"},
+    {"events": [], "responses": ["a bare string"]},
+]
+
+
+def _upstream_accepts(answer: dict) -> bool:
+    try:
+        jsonschema.validate(answer, RemoteAction.action_response_format_spec())
+    except jsonschema.ValidationError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_answers_are_checked_as_rasa_checks_them(answer):
+    try:
+        accepted = _validate_answer_once_built(RemoteAction("action_answer_topic", None), answer)
+    except jsonschema.ValidationError as error:
+        assert "Failed to validate Action server response" in error.message
+        accepted = False
+    assert accepted == _upstream_accepts(answer)
+
+
+def test_some_answers_are_refused():
+    assert [_upstream_accepts(answer) for answer in ANSWERS].count(False) >= 4
