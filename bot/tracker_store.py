@@ -1,7 +1,7 @@
 """Rasa's SQL tracker store, fast on SQLite and riding out a database restart.
 
 Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTrackerStore``
-(SQLite for ``make run``, PostgreSQL for ``make prod``). It changes three things:
+(SQLite for ``make run``, PostgreSQL for ``make prod``). It changes four things:
 
 * **SQLite writes through a write-ahead log over kept connections.** Rasa
   commits every turn. With SQLite's defaults (rollback journal,
@@ -27,6 +27,8 @@ Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTra
   (deliberately not an ``Exception``) passes the fail-safe wrapper untouched,
   and the channels tell the visitor to try again in a moment
   (bot/channels/never_silent.py).
+* **Events are turned back into Rasa's classes through a table** built once
+  (bot/event_classes.py), not by a walk of Rasa's class tree for each event.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from bot import event_classes
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ def _write_ahead(connection: Any, _record: Any) -> None:
 class ClinicTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        event_classes.install()
         url = self.engine.url
         self.engine.dispose()
         if self.engine.dialect.name == "sqlite":
