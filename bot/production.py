@@ -21,12 +21,13 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
 from bot import PROJECT_DIR
 from bot.postgres import Database, PrivateCluster, cluster_directory, server_bin
-from bot.servers import API_TOKEN_VARIABLE, Stack, StartupError, run_in_foreground, wait_until_up
+from bot.servers import API_TOKEN_VARIABLE, Stack, StartupError, free_port, run_in_foreground, wait_until_up
 
 RUN_DIR = PROJECT_DIR / "run" / "prod"
 NGINX_TEMPLATE = PROJECT_DIR / "deploy" / "nginx.conf.template"
@@ -101,6 +102,12 @@ class ProductionStack(Stack):
     endpoints: Path = PROD_ENDPOINTS
     secrets: dict[str, str] = field(default_factory=lambda: secrets_from(os.environ))
     postgres: PrivateCluster = field(init=False)
+
+    @classmethod
+    def on_free_ports(cls, run_dir: Path, **settings: Any) -> ProductionStack:
+        """A stack on ports nothing listens on, for tests and measurements beside a running ``make prod``."""
+        ports = ("rasa_port", "second_rasa_port", "action_port", "site_port", "nginx_port", "postgres_port")
+        return cls(run_dir=run_dir, redis_port=free_port(), **{port: free_port() for port in ports}, **settings)
 
     def __post_init__(self) -> None:
         database = Database(

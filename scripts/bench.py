@@ -10,10 +10,12 @@ Each round sends, to every bot in turn: the five messages below as one
 conversation per visitor, first from 1 visitor, then from 16 at once; then one
 long conversation from a single visitor. The table goes into README.md.
 
-    .venv/bin/python scripts/bench.py [--quick] [--rounds 2] [--variant MALLOC_ARENA_MAX=2 ...]...
+    .venv/bin/python scripts/bench.py [--quick] [--rounds 2] [--production] [--variant MALLOC_ARENA_MAX=2 ...]...
 
-Each ``--variant`` starts another copy of ours with extra environment variables,
-so a lever is measured side by side with and without it.
+``--production`` adds ours as `make prod` runs it (two Rasa servers sharing
+the work behind nginx, PostgreSQL, Redis). Each ``--variant`` starts another
+copy of ours with extra environment variables, so a lever is measured side by
+side with and without it.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import aiohttp
 import rasa
 
 from bot import PROJECT_DIR
+from bot.production import ProductionStack
 from bot.servers import BIN, Stack, free_port, wait_until_up
 
 # The same five messages for both bots: a greeting and four questions a visitor asks the clinic.
@@ -204,6 +207,19 @@ def our_bot(name: str, env: dict[str, str], log_dir: Path) -> Iterator[Bot]:
     shutil.rmtree(tracker_db.parent, ignore_errors=True)
 
 
+@contextmanager
+def our_production_mode(log_dir: Path) -> Iterator[Bot]:
+    """Ours as `make prod` runs it: two Rasa servers behind nginx, PostgreSQL and Redis."""
+    stack = ProductionStack.on_free_ports(log_dir / "production", env=OURS_ENV)
+    started = time.perf_counter()
+    with stack:
+        bot = Bot("production mode", stack.public_url)
+        bot.figures.ready_s = time.perf_counter() - started
+        yield bot
+        bot.figures.rasa_mb = sum(resident_mb(stack.pid(name)) for name in stack.rasa_ports())
+        bot.figures.actions_mb = resident_mb(stack.pid("actions"))
+
+
 def measure_round(bot: Bot, single: int, crowd: int, progress: Callable[[str], None]) -> None:
     figures = bot.figures
     timings, rate = asyncio.run(conversations(bot.url, 1, single))
@@ -258,7 +274,7 @@ def table(bots: list[Bot]) -> str:
         row(f"one conversation: turns 1-{TURN_WINDOW} p50", lambda f: percentile(f.early_turns, 0.5), "ms", False),
         row(f"one conversation: turns {late} p50", lambda f: percentile(f.late_turns, 0.5), "ms", False),
         row("ready after start", lambda f: f.ready_s, "s", False),
-        row("Rasa server memory", lambda f: f.rasa_mb, "MB", False),
+        row("Rasa server memory (all of them)", lambda f: f.rasa_mb, "MB", False),
         row("action server memory", lambda f: f.actions_mb, "MB", False),
     ]
     return "\n".join([head, rule, *rows])
@@ -300,6 +316,9 @@ def main() -> None:
     parser.add_argument(
         "--variant", nargs="+", action="append", default=[], metavar="NAME=VALUE", help="also run ours with these"
     )
+    parser.add_argument(
+        "--production", action="store_true", help="also run ours as `make prod` does: two Rasa servers behind nginx"
+    )
     parser.add_argument("--no-readme", action="store_true", help="print the table only")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 2)
@@ -315,6 +334,9 @@ def main() -> None:
         bots = [running.enter_context(stock_bot(log_dir))]
         progress("starting ours (action server, then Rasa with the SQLite tracker store)")
         bots.append(running.enter_context(our_bot("this assistant", {}, log_dir)))
+        if args.production:
+            progress("starting ours in production mode (PostgreSQL, Redis, two Rasa servers, nginx)")
+            bots.append(running.enter_context(our_production_mode(log_dir)))
         for variant in args.variant:
             progress(f"starting ours with {' '.join(variant)}")
             bots.append(running.enter_context(our_bot("with " + " ".join(variant), parse_env(variant), log_dir)))

@@ -29,7 +29,6 @@ from bench import percentile, resident_mb
 from bot import PROJECT_DIR
 from bot.channels.never_silent import TRY_AGAIN
 from bot.production import ProductionStack
-from bot.servers import free_port
 
 # Written for the soak; each on a topic of its own, so a crossed answer shows.
 QUESTIONS = (
@@ -100,12 +99,10 @@ def production(url: str | None) -> Iterator[tuple[str, ProductionStack | None]]:
     if url:
         yield url.rstrip("/"), None
         return
-    ports = ("rasa_port", "second_rasa_port", "action_port", "site_port", "nginx_port", "postgres_port", "redis_port")
-    stack = ProductionStack(
-        run_dir=PROJECT_DIR / "results" / "soak",
+    stack = ProductionStack.on_free_ports(
+        PROJECT_DIR / "results" / "soak",
         # The flood guard (20 messages a minute per visitor) is not what the soak measures.
         env={"MAX_MESSAGES_PER_MINUTE": "100000"},
-        **{port: free_port() for port in ports},
     )
     with stack:
         yield stack.public_url, stack

@@ -23,7 +23,7 @@ import socketio
 
 from bot.channels.never_silent import TRY_AGAIN
 from bot.production import ProductionStack, missing_packages, secrets_from
-from bot.servers import API_TOKEN_VARIABLE, free_port
+from bot.servers import API_TOKEN_VARIABLE
 from tests.conftest import API_TOKEN, ARTIFACTS, reply_text
 from tests.messenger_fakes import HANG, FakeApi
 from tests.test_messengers import SECRET, TOKEN, ids, telegram_replies, typed, wait_until
@@ -51,15 +51,8 @@ def prod(telegram_api: FakeApi) -> Iterator[ProductionStack]:
         pytest.skip(f"production mode needs {', '.join(missing_packages())} (.ci/run installs them)")
     run_dir = ARTIFACTS / "production"
     shutil.rmtree(run_dir, ignore_errors=True)
-    stack = ProductionStack(
-        rasa_port=free_port(),
-        second_rasa_port=free_port(),
-        action_port=free_port(),
-        site_port=free_port(),
-        nginx_port=free_port(),
-        postgres_port=free_port(),
-        redis_port=free_port(),
-        run_dir=run_dir,
+    stack = ProductionStack.on_free_ports(
+        run_dir,
         secrets=secrets_from({API_TOKEN_VARIABLE: API_TOKEN}),
         env={"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": telegram_api.url},
     )
