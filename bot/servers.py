@@ -135,7 +135,11 @@ class Stack:
 
     def start(self, timeout: float = 180) -> Stack:
         self.check_ports_free()
-        return self.start_servers(timeout)
+        try:
+            return self.start_servers(timeout)
+        except BaseException:
+            self.stop()  # whatever did start, so that no server is left behind
+            raise
 
     def check_ports_free(self) -> None:
         busy = [f"{port} for {name}" for name, port in self.ports().items() if port_in_use(self.host, port)]
@@ -148,8 +152,10 @@ class Stack:
     def start_servers(self, timeout: float = 180) -> Stack:
         """The action server, every Rasa server and the website, once the ports are known to be free."""
         env = self.environment()
-        self.start_actions(env, timeout)
+        # The action server starts while the Rasa servers load their model: neither needs the other to start.
+        actions = self._spawn_actions(env)
         self._start_rasa(env, timeout, self.rasa_ports())
+        self._wait_for_actions(actions, timeout)
         self.start_delivery(env)
         if self.site_port is not None:
             website = [sys.executable, "-m", "bot.site", "--host", self.host, "--port", str(self.site_port)]
@@ -158,9 +164,13 @@ class Stack:
         return self
 
     def start_actions(self, env: dict[str, str], timeout: float = 180) -> None:
-        actions = self._spawn(
-            "actions", [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"], env
-        )
+        self._wait_for_actions(self._spawn_actions(env), timeout)
+
+    def _spawn_actions(self, env: dict[str, str]) -> subprocess.Popen:
+        command = [BIN / "rasa", "run", "actions", "--port", str(self.action_port), "--actions", "actions"]
+        return self._spawn("actions", command, env)
+
+    def _wait_for_actions(self, actions: subprocess.Popen, timeout: float) -> None:
         wait_until_up(f"http://{self.host}:{self.action_port}/health", actions, timeout)
 
     def stop_process(self, name: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from bot import PROJECT_DIR
-from bot.servers import API_TOKEN_VARIABLE, Stack, free_port, port_in_use
+from bot.servers import API_TOKEN_VARIABLE, Stack, StartupError, free_port, port_in_use
 
 LOOPBACK = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it
 LISTEN = "0A"
@@ -194,3 +194,13 @@ def test_bot_serve_refuses_a_busy_port_before_starting_anything(tmp_path):
     said = (tmp_path / "serve.log").read_text()
     assert f"port {busy} for the action server (--actions-port) is already in use" in said
     assert not port_in_use("127.0.0.1", ports["port"])
+
+
+def test_a_rasa_server_that_cannot_start_leaves_no_server_behind(tmp_path):
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text("no_such_module.NoSuchChannel:\n  token: x\n")
+    stack = Stack(rasa_port=free_port(), action_port=free_port(), credentials=credentials, log_dir=tmp_path)
+    with pytest.raises(StartupError, match="exited"):
+        stack.start(timeout=120)
+    assert stack.processes == []
+    assert not port_in_use("127.0.0.1", stack.action_port)
