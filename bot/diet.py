@@ -7,10 +7,10 @@ training graph, the entity CRF's loss and every gradient included, and creates
 the optimizer's state: 24 s of the Rasa server's 29 s start on a quiet 2-core
 machine, and 530 MB it then holds for nothing.
 
-Answering needs only the prediction graph. One prediction builds every weight
-it reads; the trained values are then read into them from the checkpoint (the
-optimizer's state there is left unread), and a load fails unless every weight
-was found. The graph is traced again so that it sees the trained values. The
+Answering needs only the prediction graph. One eager prediction builds every
+weight it reads; the trained values are then read into them from the
+checkpoint (the optimizer's state there is left unread), and a load fails
+unless every weight was found. Only then is the prediction graph traced. The
 answers are Rasa's own, to the last digit (tests/test_diet.py). Training and
 fine-tuning are upstream's, unchanged.
 
@@ -42,13 +42,16 @@ class _DIETForAnswering(diet_classifier.DIET):
             upstream = super().load
             return upstream(model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs)
         model = cls(*args, **kwargs)
+        # One eager prediction (Rasa's `_rasa_predict` reads keras' `_run_eagerly`) builds the weights untraced.
+        run_eagerly = model._run_eagerly
+        model.run_eagerly = True
         model.run_inference(predict_data_example)
+        model.run_eagerly = run_eagerly
         restored = model.load_weights(model_file_name)
         restored.assert_existing_objects_matched()
         restored.expect_partial()
-        # The first prediction computed the labels' embeddings and traced the graph with the untrained weights.
+        # That prediction computed the labels' embeddings from the untrained weights; the next one traces the graph.
         model.prepared_for_prediction = False
-        model._tf_predict_step = None
         model.run_inference(predict_data_example)
         return model
 
