@@ -112,15 +112,24 @@ def answer_topics(
     for decision in {decision.topic: decision for decision in made}.values():
         say(dispatcher, answers.word(decision, procedure, content.clinic))
     found = [item for decision in made for item in decisions.contraindications_named(decision)]
-    return [
-        SlotSet("procedure", procedure.slug),
-        SlotSet("previous_topic", topics[-1]),
-        SlotSet("previous_named", [asdict(item) for item in named]),
-        SlotSet("contraindications_told", remembered(told, found)),
-        SlotSet("pending_topic", None),
-        SlotSet("pending_message", None),
-        SlotSet("pending_entities", None),
-    ]
+    return slot_changes(
+        tracker,
+        {
+            "procedure": procedure.slug,
+            "previous_topic": topics[-1],
+            "previous_named": [asdict(item) for item in named],
+            "contraindications_told": remembered(told, found),
+            "pending_topic": None,
+            "pending_message": None,
+            "pending_entities": None,
+        },
+    )
+
+
+def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[EventType]:
+    """The slots whose value changes. Rasa stores, sends and replays every event of a conversation on each
+    turn, so a slot set again to the value it holds would only make every later turn slower."""
+    return [SlotSet(slot, value) for slot, value in values.items() if tracker.get_slot(slot) != value]
 
 
 def remembered(told: Sequence[Named], found: Sequence[Named]) -> list[dict]:
@@ -168,7 +177,8 @@ def not_recommended(
     """Say the page's "no", and remember what was told for the rest of the conversation."""
     say(dispatcher, answers.word(decision, procedure, LIBRARY.current().clinic))
     told = stored_named(tracker.get_slot("contraindications_told"))
-    return [SlotSet("contraindications_told", remembered(told, decisions.contraindications_named(decision)))]
+    now_told = remembered(told, decisions.contraindications_named(decision))
+    return slot_changes(tracker, {"contraindications_told": now_told})
 
 
 class ActionHonestFallback(Action):

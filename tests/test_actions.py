@@ -143,3 +143,14 @@ def test_stray_and_possessive_entity_words_are_cleaned(library):
     ]
     named = named_in({"text": "can you do my hands", "entities": entities})
     assert [(n.kind, n.value) for n in named] == [("body_area", "hands")]
+
+
+def test_an_answer_sets_only_the_slots_whose_value_changes(library):
+    messages, first = run(actions.ActionAnswerTopic(), tracker("how many sessions?", "sessions"))
+    slots = {event["name"]: event["value"] for event in first}
+    assert slots["previous_topic"] == "sessions"
+    messages_again, again = run(actions.ActionAnswerTopic(), tracker("how many sessions?", "sessions", slots=slots))
+    assert messages_again == messages
+    assert again == []
+    _, next_topic = run(actions.ActionAnswerTopic(), tracker("does it hurt?", "pain", slots=slots))
+    assert next_topic == [SlotSet("previous_topic", "pain")]
