@@ -27,13 +27,17 @@ Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTra
   (deliberately not an ``Exception``) passes the fail-safe wrapper untouched,
   and the channels tell the visitor to try again in a moment
   (bot/channels/never_silent.py).
-* **Events are turned back into Rasa's classes through a table** built once
-  (bot/event_classes.py), not by a walk of Rasa's class tree for each event.
+* **Events are read back as their JSON only.** Upstream loads each row as an
+  ORM object with every column, to read one (``_retrieve``): at turn 150 of a
+  conversation that was a third of the turn. They are turned back into Rasa's
+  classes through a table built once (bot/event_classes.py), not by a walk of
+  Rasa's class tree for each event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -93,6 +97,14 @@ class ClinicTrackerStore(SQLTrackerStore):
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
         parent = super()
         return await self._retrying("read", lambda: parent.retrieve_full_tracker(conversation_id))
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+        if self.domain is None or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         # Safe to repeat: upstream writes only the events the database does not hold yet, in one transaction.
