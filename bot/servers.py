@@ -197,7 +197,7 @@ class Stack:
         self._start_rasa(self.environment(), timeout, {name: self.rasa_ports()[name]})
 
     def _start_rasa(self, env: dict[str, str], timeout: float, ports: dict[str, int]) -> None:
-        """Start a Rasa server on each of ``ports`` (by name), all at once: each takes most of a minute to load."""
+        """Start a Rasa server on each of ``ports`` (by name), all at once: each takes seconds to load its model."""
         # Imported here: it loads Rasa, which every other `bot` command can do without.
         from bot.channels.socketio import allowed_origins
 
@@ -294,7 +294,7 @@ def serve(rasa_port: int = 5005, action_port: int = 5055, site_port: int = 8000)
     stack = Stack(rasa_port=rasa_port, action_port=action_port, site_port=site_port)
     starting = (
         f"Starting the action server (:{action_port}), the Rasa server (:{rasa_port}) and the demo website "
-        f"(:{site_port}); this takes ~30 s…"
+        f"(:{site_port}); this takes about 10 s…"
     )
     return run_in_foreground(
         stack,
