@@ -22,6 +22,12 @@ UNSURE = [
     "anything i should know before and after",
     "will the marks go after a while",
     "how long until it's all done",
+    "what should i expect once it's over",
+    "tell me about the after part",
+    "when can i see it working",
+    "is the first week bad",
+    "is the after bit rough",
+    "when does it all settle",
 ]
 
 
