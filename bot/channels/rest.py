@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_endpoint
+from bot import action_endpoint, nlu_batches
 from bot.channels.inbound import Gate, OnNewMessage
 
 MAX_SENDER_CHARS = 128
@@ -55,8 +55,9 @@ class RestInput(UpstreamRestInput):
         gate = Gate()
         blueprint = super().blueprint(gate.guard(on_new_message))
         gate.install(blueprint)
-        # Here because REST is always on; the client serves every channel's turns.
+        # Here because REST is always on; the client and the batches serve every channel's turns.
         action_endpoint.install(blueprint)
+        nlu_batches.install()
 
         async def checked_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST":
