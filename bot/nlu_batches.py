@@ -1,9 +1,10 @@
 """The messages that reach the Rasa server together are read by the NLU together.
 
 Rasa 3.6 runs its NLU graph for one message at a time, although every NLU
-component takes a list of messages. Under load several visitors' messages are
+component takes a list of messages (batch prediction was asked for upstream,
+https://github.com/RasaHQ/rasa/issues/6654, and left out). Under load several visitors' messages are
 waiting at once, and most of DIET's prediction costs the same for one message
-or several (``bot/diet.py``). So a message waits in :class:`NLUBatches` until
+or several (``bot/diet.py``). So a message waits in :class:`BatchingMessageProcessor` until
 the event loop has handed over every message that is ready, and then all of
 them go through the graph in one run; each visitor gets their own message's
 reading, the one a run for it alone gives (tests/test_nlu_batches.py). A message
@@ -99,9 +100,12 @@ class BatchingMessageProcessor(MessageProcessor):
                     self._read_alone(item)
             else:
                 for item, reading in zip(group, readings, strict=True):
-                    item.reading.set_result(reading)
+                    if not item.reading.done():  # a visitor who left (a cancelled turn) waits no more
+                        item.reading.set_result(reading)
 
     def _read_alone(self, item: _Waiting) -> None:
+        if item.reading.done():
+            return
         try:
             item.reading.set_result(
                 self._parse_messages([item.message], _NO_CONVERSATION, item.only_output_properties)[0]

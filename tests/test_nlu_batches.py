@@ -110,6 +110,19 @@ def test_a_message_that_breaks_the_nlu_fails_its_own_turn_only(agent, monkeypatc
     assert (first["intent"]["name"], last["intent"]["name"]) == ("sessions", "pain")
 
 
+def test_a_turn_cancelled_while_waiting_leaves_the_others_their_readings(agent):
+    async def one_leaves() -> tuple:
+        leaving = asyncio.ensure_future(agent.parse_message("how many sessions will i need"))
+        staying = asyncio.ensure_future(agent.parse_message("does it hurt"))
+        await asyncio.sleep(0)  # both are waiting for the batch now, the one that leaves first
+        leaving.cancel()
+        return await asyncio.wait_for(staying, timeout=60), await asyncio.gather(leaving, return_exceptions=True)
+
+    staying, (left,) = asyncio.run(one_leaves())
+    assert staying["intent"]["name"] == "pain"
+    assert isinstance(left, asyncio.CancelledError)
+
+
 def test_the_nlu_never_reads_the_conversation_but_the_policies_do(agent):
     metadata = agent.processor.model_metadata
     assert not reads_tracker(metadata.predict_schema, metadata.nlu_target)
