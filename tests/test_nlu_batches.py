@@ -9,7 +9,7 @@ import yaml
 from rasa.core.agent import Agent
 
 from bot import PROJECT_DIR
-from bot.nlu_batches import BatchingMessageProcessor, reads_tracker
+from bot.nlu_batches import BatchingMessageProcessor, install, reads_tracker
 
 MODEL = PROJECT_DIR / "models" / "faq.tar.gz"
 # Varied real phrasings, typos and entities among them: the held-out questions are only read here.
@@ -33,7 +33,9 @@ def agent() -> Agent:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: `make train` first")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rasa.core.agent, "MessageProcessor", BatchingMessageProcessor)
+        # Remembered so that the other test modules get Rasa's own processor back.
+        patch.setattr(rasa.core.agent, "MessageProcessor", rasa.core.agent.MessageProcessor)
+        install()  # as the REST channel installs it on the Rasa server
         loaded = Agent.load(str(MODEL))
     assert isinstance(loaded.processor, BatchingMessageProcessor)
     return loaded
