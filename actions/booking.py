@@ -3,8 +3,9 @@
 Rasa runs the form: it asks each question (``utter_ask_*``, and the consent
 question below), fills each slot from the visitor's whole answer, and leaves
 it on "cancel" or for a person or a worrying message (data/rules.yml). Here each
-answer is checked (bot/booking.py), the finished request is stored before the
-visitor is told anything (bot/consultations.py), and the slots are emptied, so
+answer is checked (bot/booking.py), a question of the page asked instead of an
+answer is answered, the finished request is stored before the visitor is told
+anything (bot/consultations.py), and the slots are emptied, so
 the details live in the database staff read and nowhere else in the bot.
 
 Nothing here logs a slot's value: logs carry the request's reference only.
@@ -20,9 +21,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.actions import LIBRARY, say
+from actions.actions import LIBRARY, answer_or_decline, procedure_for, say
 from bot import answers, consultations
-from bot.booking import Checked, check_consent, check_contact, check_name, check_when
+from bot.asked import named_in
+from bot.booking import Checked, check_consent, check_contact, check_name, check_when, page_question
 from bot.report import ReportError
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,14 @@ Domain = dict[str, Any]
 FORM_SLOTS = ("consultation_name", "consultation_contact", "consultation_when", "consultation_consent")
 
 
-def _keep(slot: str, checked: Checked, dispatcher: CollectingDispatcher) -> dict[str, str | None]:
+def _keep(slot: str, checked: Checked, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    message = tracker.latest_message
+    intent, text = message.get("intent", {}).get("name", ""), message.get("text") or ""
+    procedure = procedure_for(LIBRARY.current(), tracker)
+    if procedure is not None and page_question(intent, text, checked):
+        # Answered as outside the form (with what a follow-up leans on); then the form asks its question again.
+        events = answer_or_decline(dispatcher, tracker, procedure, intent, named_in(message), text)
+        return {**{event["name"]: event["value"] for event in events if event["event"] == "slot"}, slot: None}
     if checked.value is None:
         dispatcher.utter_message(text=checked.reason)  # then the form asks the same question again
     return {slot: checked.value}
@@ -47,17 +56,25 @@ class ValidateConsultationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_consultation_form"
 
-    def validate_consultation_name(self, value: Any, dispatcher: CollectingDispatcher, *_: Any) -> dict:
-        return _keep("consultation_name", check_name(str(value or "")), dispatcher)
+    def validate_consultation_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, *_: Any
+    ) -> dict:
+        return _keep("consultation_name", check_name(str(value or "")), dispatcher, tracker)
 
-    def validate_consultation_contact(self, value: Any, dispatcher: CollectingDispatcher, *_: Any) -> dict:
-        return _keep("consultation_contact", check_contact(str(value or "")), dispatcher)
+    def validate_consultation_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, *_: Any
+    ) -> dict:
+        return _keep("consultation_contact", check_contact(str(value or "")), dispatcher, tracker)
 
-    def validate_consultation_when(self, value: Any, dispatcher: CollectingDispatcher, *_: Any) -> dict:
-        return _keep("consultation_when", check_when(str(value or "")), dispatcher)
+    def validate_consultation_when(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, *_: Any
+    ) -> dict:
+        return _keep("consultation_when", check_when(str(value or "")), dispatcher, tracker)
 
-    def validate_consultation_consent(self, value: Any, dispatcher: CollectingDispatcher, *_: Any) -> dict:
-        return _keep("consultation_consent", check_consent(str(value or "")), dispatcher)
+    def validate_consultation_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, *_: Any
+    ) -> dict:
+        return _keep("consultation_consent", check_consent(str(value or "")), dispatcher, tracker)
 
 
 class ActionAskConsultationConsent(Action):

@@ -3,7 +3,9 @@
 Pure functions, one per question of ``consultation_form`` (domain.yml), so the
 decisions are tested as a table apart from the wording. Only what the clinic
 needs to call back is accepted; the questions ask for no health details, and a
-long story in the "when" answer is turned away rather than stored.
+long story in the "when" answer is turned away rather than stored. A question
+of the page asked instead of an answer is answered, and the form's question
+asked again (``page_question``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.logs import EMAIL
 from bot.text import normalize
+from bot.topics import TOPICS
 
 NAME_CHARACTERS = 60
 WHEN_CHARACTERS = 80
@@ -29,6 +32,10 @@ _AGREEING = frozenset(
 )
 _AGREEING_TOO = frozenset({"i", "of", "go", "ahead", "please", "that's", "thats", "by", "me", "do", "is"})
 _REFUSING = frozenset({"no", "n", "nope", "nah", "not", "don't", "dont", "disagree", "never", "refuse"})
+# Put as a question: a question mark, or the first word of one. No name, contact, day or "yes" opens so.
+_PUT_AS_A_QUESTION = re.compile(
+    r"\?$|^(?:how|what|whats|what's|why|which|who|does|do|did|is|are|am|can|could|will|would|should|shall|has|have)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -84,3 +91,13 @@ def check_consent(text: str) -> Checked:
     if words & _AGREEING and words <= _AGREEING | _AGREEING_TOO:
         return Checked("yes")
     return Checked(reason='Please answer "yes" to agree, or "cancel" to stop.')
+
+
+def page_question(intent: str, text: str, checked: Checked) -> bool:
+    """Whether an answer to one of the form's questions is a question of the page instead ("does it hurt").
+
+    The model may read a name or a day as a topic ("Mary Pain", "after work"): only an answer that
+    fails its check, or that is put as a question, is taken for a question, and only when it is read
+    as one of the page's topics. Stopping, a person or a worry have their own rules (data/rules.yml).
+    """
+    return intent in TOPICS and (checked.value is None or bool(_PUT_AS_A_QUESTION.search(normalize(text))))

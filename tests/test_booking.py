@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import answers
-from bot.booking import check_consent, check_contact, check_name, check_when
+from bot.booking import check_consent, check_contact, check_name, check_when, page_question
 from bot.cli import main
 from bot.clinic import Clinic, load_clinic
 from bot.consultations import reference, request_id
@@ -79,6 +79,38 @@ OPEN_NOW = [
     (datetime(2026, 11, 28, 14, 30), False),
     (datetime(2026, 11, 29, 12, 0), False),
 ]
+
+
+# (the question it answers, the visitor's message, what the model read it as, a question of the page).
+PAGE_QUESTIONS = [
+    (check_name, "does it hurt", "pain", True),  # a name by its letters, but put as a question
+    (check_name, "How long is the recovery?", "recovery", True),
+    (check_name, "whats the end result like", "results", True),
+    (check_contact, "how many sessions will i need", "sessions", True),  # no contact: a question
+    (check_when, "swelling how long", "recovery", True),  # no day either
+    (check_consent, "is it safe?", "safety", True),
+    (check_consent, "Can you do freckles?", "indications", True),
+    # Names and days the model may read as a topic are kept as answers.
+    (check_name, "Mary Pain", "pain", False),
+    (check_name, "Rosa", "indications", False),
+    (check_name, "Summer", "causes", False),
+    (check_when, "after work, around 6pm", "recovery", False),
+    (check_when, "any weekday after 5pm", "sessions", False),
+    (check_consent, "yes", "affirm", False),
+    # Not read as a topic: the form's own check decides, and its reason is given.
+    (check_name, "does it hurt", "inform", False),
+    (check_when, "what about next week?", "nlu_fallback", False),
+    # A worry or a personal medical question has its own rule, never answered as a topic here.
+    (check_when, "is this swelling normal? it's getting worse", "report_complication", False),
+    (check_name, "is my mole cancer?", "personal_medical", False),
+]
+
+
+@pytest.mark.parametrize(("check", "text", "intent", "is_page_question"), PAGE_QUESTIONS)
+def test_a_question_of_the_page_instead_of_an_answer_is_told_apart_from_an_answer(
+    check, text, intent, is_page_question
+):
+    assert page_question(intent, text, check(text)) is is_page_question
 
 
 @pytest.mark.parametrize(("local", "open_now"), OPEN_NOW)
