@@ -5,7 +5,9 @@ against the page's contraindications passage: the entities the model found and
 the visitor's own words, through ``data/nlu/synonyms.yml`` (what visitors write
 → the page's word). A word is a contraindication because that passage names its
 page word, so an edit of the page or of the synonyms changes the decision, and
-no topic the model picks can turn "I'm pregnant" into a "yes".
+no topic the model picks can turn "I'm pregnant" into a "yes". Nor can a typo:
+a contraindication's word of eight letters or more is still read with one
+letter wrong, left out, added or swapped ("pregnat", "breastfeding").
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from bot.library import Procedure
-from bot.terms import Mention, bare_term, contains, find_unit, mentions
+from bot.terms import Mention, bare_term, contains, find_unit, mentions, misspelled
 from bot.text import normalize
 from bot.topics import Passage
 from bot.vocabulary import ENTITY_PASSAGES, conditions_of
@@ -32,6 +34,9 @@ OUT_OF_SCOPE = "out_of_scope"
 # and never offers without it; 0.2 already makes such an offer, and 0.25 offers a third fewer.
 LIKELY = 0.15
 MOST_LIKELY_OFFERED = 3
+# A contraindication's word this long is read through one typo (bot.terms.misspelled): a shorter one is one typo
+# from other words ("cancer", "dancer"). Only contraindications: a typo read wrongly costs a "yes", never a "no".
+TYPO_TOLERANT_LENGTH = 8
 # A keloid tendency told without the word ("my scars always grow big and lumpy"), in a free word order no synonym
 # can list. It is read as the visitor's word "keloid", then through the synonyms like any word, so the page still
 # decides whether it is a contraindication.
@@ -126,6 +131,7 @@ def _decide(
     avoided = _contraindicated(contraindications, synonyms)
     said = mentions(message, {**{name: name for name in conditions_of(procedure)}, **synonyms})
     said += _described(message, synonyms)
+    said += _misspelled(message, synonyms, avoided)
     hits = [mention for mention in said if mention.term.casefold() in avoided]
     # The model's entities count unless they stand inside a longer phrase: "scars" in "keloid scars" is
     # the keloid, "pregnancy" in "hyperpigmentation due to pregnancy" is the listed condition.
@@ -184,6 +190,14 @@ def _described(message: str, synonyms: Mapping[str, str]) -> list[Mention]:
     plain = normalize(message)
     found = ((pattern.search(plain), synonyms.get(word)) for word, pattern in _DESCRIBED.items())
     return [Mention(match.group(), term) for match, term in found if match and term]
+
+
+def _misspelled(message: str, synonyms: Mapping[str, str], avoided: set[str]) -> list[Mention]:
+    """The contraindications the visitor named with a typo, as the page's words."""
+    ruling_out = {term: term for term in avoided} | {
+        word: term for word, term in synonyms.items() if term.casefold() in avoided
+    }
+    return misspelled(message, ruling_out, TYPO_TOLERANT_LENGTH)
 
 
 def _as_listed(item: Named, listed: set[str]) -> Named:

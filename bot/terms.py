@@ -93,6 +93,45 @@ def mentions(text: str, terms: Mapping[str, str]) -> list[Mention]:
     return found
 
 
+def misspelled(text: str, terms: Mapping[str, str], shortest: int) -> list[Mention]:
+    """The one-word terms of at least ``shortest`` letters that a word of ``text`` misses by one typo.
+
+    A word that is itself one of ``terms`` is no typo ("pregnant" is not a misspelt "pregnent"). Short words are
+    left alone: one letter turns "cancer" into "dancer", and no word of eight letters or more that ``terms``
+    holds is one typo from another English word.
+    """
+    single = {}
+    for phrase, term in terms.items():
+        phrase_words = words(phrase)
+        if len(phrase_words) == 1:
+            single[phrase_words[0]] = term
+    longer = {word: term for word, term in single.items() if len(word) >= shortest}
+    found = []
+    for token in _TOKEN.finditer(text):
+        for word in words(token.group()):
+            if word in single:
+                continue
+            term = next((term for known, term in longer.items() if _one_typo_apart(word, known)), None)
+            if term is not None:
+                found.append(Mention(token.group(), term))
+    return found
+
+
+def _one_typo_apart(typed: str, known: str) -> bool:
+    """Whether ``typed`` is ``known`` with one letter changed, left out or added, or two side by side swapped."""
+    if typed == known or abs(len(typed) - len(known)) > 1:
+        return False
+    # Where they first differ; a word that is the other's start differs where the shorter one ends.
+    start = next((i for i, (a, b) in enumerate(zip(typed, known, strict=False)) if a != b), min(len(typed), len(known)))
+    typed_rest, known_rest = typed[start:], known[start:]
+    return (
+        typed_rest[1:] == known_rest[1:]  # changed
+        or typed_rest == known_rest[1:]  # left out
+        or typed_rest[1:] == known_rest  # added
+        or (typed_rest[:2] == known_rest[1::-1] and typed_rest[2:] == known_rest[2:])  # swapped
+    )
+
+
 def bare_term(term: str) -> str:
     """A name without the words people put before it: "my hands" → "hands"."""
     return re.sub(

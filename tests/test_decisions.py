@@ -48,6 +48,20 @@ SITUATIONS = [
     ("I still give my baby breast milk", "lactation", "breast milk"),
     ("I get raised scars after any cut", "keloid scars", "raised scars"),
     ("I'm being treated for lymphoma", "cancer", "lymphoma"),
+    ("my little one is still breastfed", "lactation", "breastfed"),
+    ("I breast-feed at night", "lactation", "breast-feed"),
+    ("I'm preggers", "pregnancy", "preggers"),
+    ("I'm pregant", "pregnancy", "pregant"),
+    ("I'm in my second trimester", "pregnancy", "second trimester"),
+    ("I'm keloid-prone", "keloid scars", "keloid-prone"),
+    ("my oncologist sees me monthly", "cancer", "oncologist"),
+    ("my excema is bad this week", "skin diseases", "excema"),
+    # One typo in a long word: a letter changed, left out, added, two swapped.
+    ("I'm pregnamt", "pregnancy", "pregnamt"),
+    ("still breastfeding", "lactation", "breastfeding"),
+    ("I finished chemotherappy in May", "cancer", "chemotherappy"),
+    ("my psoraisis is back", "skin diseases", "psoraisis"),
+    ("I had a melanomma removed", "cancer", "melanomma"),
 ]
 # (the rest of the question, the entity the model might find in it)
 ASKS = [
@@ -177,6 +191,18 @@ def test_a_condition_named_both_ways_carries_every_contraindication_of_its_sente
     assert all(caveat.kind is Kind.NOT_RECOMMENDED for caveat in decision.caveats)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I'm a dancer, can you remove my freckles?",  # "cancer" is too short to read through a typo
+        "can I cancel if my freckles fade?",
+        "my mum nursed me through chickenpox, can you treat the scars?",  # "nursed" is no "nursing"
+    ],
+)
+def test_a_word_one_letter_from_a_short_contraindication_is_no_contraindication(procedure, message):
+    assert decide("indications", [], message, procedure, SYNONYMS).kind is Kind.YES
+
+
 def test_contraindications_follow_the_page_not_a_list_in_code(content_copy):
     page = content_copy / "procedures" / "laser-pigment-removal.md"
     page.write_text(page.read_text().replace(" or skin diseases that are in an acute stage", ""))
@@ -188,10 +214,10 @@ def test_contraindications_follow_the_page_not_a_list_in_code(content_copy):
 
 
 def test_a_synonym_added_to_the_vocabulary_is_a_contraindication_at_once(procedure):
-    message = "I'm in my second trimester, can you do my freckles?"
+    message = "I'm with child, can you do my freckles?"
     assert decide("indications", [], message, procedure, SYNONYMS).kind is Kind.YES
-    with_trimester = {**SYNONYMS, "second trimester": "pregnancy"}
-    assert decide("indications", [], message, procedure, with_trimester).kind is Kind.NOT_RECOMMENDED
+    with_child = {**SYNONYMS, "with child": "pregnancy"}
+    assert decide("indications", [], message, procedure, with_child).kind is Kind.NOT_RECOMMENDED
 
 
 # Wording: each kind's first sentence says the decision unambiguously.

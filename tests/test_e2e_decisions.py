@@ -37,6 +37,13 @@ def decided(stack, message: str) -> tuple[list[str], list[str]]:
         "i had melanoma a few years back, can you take off my age spots?",
         "my psoriasis is flaring, is laser safe for my arms?",
         "on chemotherapy at the moment, would laser fade my sun spots",
+        # Words no training example has, found by the lookup tables made from data/nlu/synonyms.yml.
+        "im preggers lol, can u zap the sun spots on my face",
+        "my son is still breastfed, could you do my freckles",
+        "I'm keloid-prone but would love my acne marks gone",
+        "pregant atm, is laser ok for my melasma?",
+        # A typo no vocabulary lists.
+        "still breastfeding my baby, could you do my sun spots",
     ],
 )
 def test_a_contraindication_is_not_recommended_whatever_else_is_named(stack, message):
