@@ -15,7 +15,8 @@ So a message is read in two steps, on normalised text (:func:`bot.text.normalize
 2. **What is told.** Signs the page does not call normal: pus, oozing, blisters,
    fever, infection, a burn, bleeding that won't stop, trouble with the eyes or
    vision; redness or swelling past the normal days; anything worsening,
-   spreading or hot after a procedure. A denied sign ("no pus, just a bit
+   spreading or hot after a procedure. Their words are read as typed in a
+   hurry too ("feaver", "weaping", "bliters"). A denied sign ("no pus, just a bit
    red") is not told.
 
 A told complication is a report; otherwise an own-diagnosis, medicine or
@@ -112,35 +113,39 @@ def what_is_told(text: str) -> str:
 
 # ---------------------------------------------------------------- what is told
 
-# Signs that are never normal after the procedure, whenever someone tells them.
+# Signs that are never normal after the procedure, whenever someone tells them. Typed in a hurry too:
+# "bliters", "feaver", "oozeing", "weaping", "vison", "bleading", "infeccted".
+_VISION = r"(?:vision|vison|vission|visoin|sight)"
+_BLEED = r"(?:bleed\w*|blead\w*|bled+ing|blood)"
 _ALARMING = _any(
     r"\bblist\w*",
+    r"\bbli(?:s?t|ts)[er]\w*",
     r"\bbubbl\w*",
     r"\bopen (?:sores?|wounds?)\b",
     r"\bpus\b",
     r"\bpuss(?:y|ing)?\b",
-    r"\boo?z(?:e|es|ed|ing|y)\b",
-    r"\b(?:discharge|weeping|leak(?:s|ing|ed)?|seeping)\b",
+    r"\boo?z(?:e|es|ed|e?ing|in|y)\b",
+    r"\b(?:discharge|w(?:ee|ea|e)p(?:ing|in)|leak(?:s|ing|ed)?|seeping)\b",
     r"\byellow\w* (?:stuff|fluid|liquid|crust|goo|discharge)\b",
-    r"\binfect\w*",
-    r"\b(?:fever\w*|feverish|high temperature|chills|a temperature)\b",
+    r"\binfe?c+t\w*",
+    r"\b(?:fe+a?v[eoa]?r\w*|high temperature|chills|a temperature)\b",
     r"\b(?:burnt|burned)\b",
     r"\b(?:a|the|this|that) burn\b(?! scars?\b)",
     r"\braw\b",
-    r"\b(?:blood|bleed\w*)\b.{0,30}\b(?:won't|wont|will not|doesn't|does not|can't|cannot|not) stop",
-    r"\bkeeps? bleeding\b",
-    r"\b(?:can't|cant|cannot) stop (?:the |it )?bleed\w*",
+    rf"\b{_BLEED}\b.{{0,30}}\b(?:won't|wont|will not|doesn't|does not|can't|cannot|not) stop",
+    rf"\bkeeps? {_BLEED}\b",
+    rf"\b(?:can't|cant|cannot) stop (?:the |it )?{_BLEED}",
     r"\bwet (?:sores?|wounds?|patch\w*|and (?:raw|sticky|crusty))\b",
-    r"\b(?:blurr?y|blurred|double) vision\b",
+    rf"\b(?:blurr?y|blurred|double) {_VISION}\b",
     r"\bseeing (?:double|blurry|blurred)\b",
-    r"\b(?:vision|sight)\b.{0,20}\b(?:blurr?y|blurred|worse|gone|funny|weird|strange)\b",
+    rf"\b{_VISION}\b.{{0,20}}\b(?:blurr?y|blurred|worse|gone|funny|weird|strange)\b",
     r"\b(?:can't|cant|cannot) (?:see|open (?:my|her|his) eye)",
     r"\beye\w* won'?t open\b",
 )
 # Being sore, red, swollen: normal for two to three days, not beyond, not growing.
 _SYMPTOM = _any(
     r"\bred(?:ness|nes|der|dish)?\b",
-    r"\bswell(?:ing|ed|s)?\b",
+    r"\bswe+ll?(?:ing|in|ng|ed|s)?\b",
     r"\bswoll?en\b",
     r"\bpuff(?:y|iness|ed|ing)\b",
     r"\bpain(?:ful)?\b",
@@ -193,8 +198,8 @@ _WORSENING = _any(
 _HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning\b")
 # "Something is off", said of an eye after a procedure.
 _TROUBLE = _any(r"\b(?:weird|wrong|strange|funny|odd|problem|issue|not right)\b")
-_EYE = _any(r"\beyes?\b", r"\beyelids?\b", r"\beye ?lids?\b", r"\bvision\b", r"\bsight\b")
-_BLEEDING = _any(r"\bbleed\w*", r"\bbled\b", r"\bblood\b")
+_EYE = _any(r"\beyes?\b", r"\beyelids?\b", r"\beye ?lids?\b", rf"\b{_VISION}\b")
+_BLEEDING = _any(rf"\b{_BLEED}", r"\bbled\b")
 _MOLE = re.compile(r"\bmoles?\b")
 # The message ties what it tells to a procedure that has happened.
 _AFTER_PROCEDURE = _any(

@@ -23,6 +23,9 @@ REPORTS = [
     "My mum had it done on Friday and now her cheek is weeping and crusty",
     "ok so its been 9 days since my session and the swelling under my eye still hasn\u2019t gone down "
     "\u2013 should I worry??",
+    # Sign words typed in a hurry: without the rules for them the model sent these to "the page doesn't cover that".
+    "the treated spot is weaping, had it done thursday",
+    "got a feaver since my laser session",
 ]
 
 # Questions before a procedure: the page's safety or recovery answer, or the indications verdict.
