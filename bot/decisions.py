@@ -45,6 +45,7 @@ _DESCRIBED = {
         r"\bscars?\b[^.?!;]{0,40}?\b(?:grow|grows|grew|growing|raised|lumpy|bumpy|thick|thicken\w*|spread\w*"
         r"|overgrow\w*|get(?:s|ting)? (?:bigger|bumpy|lumpy|raised|thick))\b"
         r"|\b(?:raised|lumpy|bumpy|thick|overgrown|hypertrophic)\s+scars?\b"
+        r"|\bi scar (?:really |very |so |quite )?(?:badly|easily|bad|a lot)\b"
     ),
 }
 

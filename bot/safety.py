@@ -50,10 +50,10 @@ def _any(*patterns: str) -> re.Pattern:
 
 # ---------------------------------------------------------------- who says what
 
-# Clauses end at sentence punctuation, commas, dashes and "but".
-_CLAUSE_BREAK = re.compile(r"[.!?;:,()\n]+|\s-+\s|\bbut\b")
+# Clauses end at sentence punctuation (not a decimal point: "a 38.5 temperature"), commas, dashes and "but".
+_CLAUSE_BREAK = re.compile(r"(?:[!?;:,()\n]|(?<!\d)\.|\.(?!\d))+|\s-+\s|\bbut\b")
 # Words people put in front of what they mean.
-_FILLER = r"(?:(?:hi|hello|hey|ok|okay|so|and|also|um+|uh+|lol|sorry|quick question|please|pls|doctor|hiya)\s+)*"
+_FILLER = r"(?:(?:hi|hello|hey|ok|okay|so|and|also|um+|uh+|lol|sorry|quick question|please|pls|doctor|hiya|just)\s+)*"
 _QUESTION_OPENER = re.compile(
     # Typed in a hurry too: "wil", "cn", "r".
     _FILLER + r"(?:will|wil|would|wud|could|cud|can|cn|might|may|shall|should|shud|is|are|r|am|do|does|did|"
@@ -64,7 +64,12 @@ _CONDITIONAL = re.compile(r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|in
 # A risk named as a possibility, wherever it stands: "worried about the risk of infection".
 _POSSIBILITY = _any(
     r"\b(?:risks?|chances?|possibility|likelihood|odds|danger|dangers)\s+(?:of|for|that)\b",
-    r"\b(?:worried|afraid|scared|nervous|anxious|concerned)\s+(?:about|of|that)\b",
+    r"\b(?:worried|afraid|scared|nervous|anxious|concerned)\s+(?:about|of|that|i'll|ill|i will|it'll|itll|it will)\b",
+    r"\bmy (?:concern|worry|fear|main worry|biggest worry|biggest fear) is\b",
+    # A future the visitor pictures: "i'll probably blister knowing me", "hoping i don't get pus".
+    r"\b(?:i'll|i will|ill (?:get|have|end up|probably|prob|be))\b",
+    r"\bhop(?:e|ing) (?:i |it |that |to )?(?:don't|dont|do not|won't|wont|never|not)\b",
+    r"\b(?:wants?|wanted|like|liked) to know\b",
     r"\b(?:do|does|did)\s+(?:people|patients|clients|some|most|many|anyone|others|women|men)\b",
     r"\bis it (?:possible|common|likely|usual|normal|typical)\b",
     r"\b(?:going to|gonna|likely to)\b",
@@ -81,7 +86,9 @@ _NOT_ASKED_BEFORE = r"(?<!will )(?<!would )(?<!could )(?<!might )(?<!can )(?<!do
 _STATES_A_FACT = _any(
     _NOT_ASKED_BEFORE + r"\bi(?:'ve| have|ve| got| had| noticed| developed| can see| can't see| cant see| woke)\b",
     _NOT_ASKED_BEFORE + r"\bi(?:'m| am|m) (?:getting|having|seeing|noticing|still)\b",
-    r"\b(?:my|his|her|their|our)\b(?: [\w']+){0,3}?(?:'s| is| are| was| were| has| have| had| looks?| feels?|"
+    # Not "my concern is…", "my biggest fear is…": what comes next is what the visitor fears.
+    r"\b(?:my|his|her|their|our)\b(?! (?:concern|worry|fear|question|main|biggest)\b)"
+    r"(?: [\w']+){0,3}?(?:'s| is| are| was| were| has| have| had| looks?| feels?|"
     r" keeps?| went| got| turned| became| started| seems?| stays?| won't| wont| isn't| hasn't| doesn't| still)\b",
     r"\b(?:it|this|that)(?:'s| is|s| has| keeps| looks| feels| hurts| burns| started| won't| wont| isn't|"
     r" hasn't| still)\b(?! (?:normal|common|possible|likely|safe|a risk)\b)",
@@ -125,10 +132,19 @@ _ALARMING = _any(
     r"\bpus\b",
     r"\bpuss(?:y|ing)?\b",
     r"\boo?z(?:e|es|ed|e?ing|in|y)\b",
-    r"\b(?:discharge|w(?:ee|ea|e)p(?:ing|in)|leak(?:s|ing|ed)?|seeping)\b",
-    r"\byellow\w* (?:stuff|fluid|liquid|crust|goo|discharge)\b",
+    r"\b(?:discharge|w(?:ee|ea|e)p(?:ing|in|y)|leak(?:s|ing|ed)?|seeping)\b",
+    r"\byellow\w* (?:stuff|fluid|liquid|crust|goo|discharge|scab\w*|gunk)\b",
+    r"\b(?:goo(?:ey|ie|y)?|gunk\w*)\b",
+    r"\b(?:fluid|liquid)[- ]?filled\b",
+    r"\b(?:full of|with) (?:fluid|liquid)\b",
+    r"\b(?:spot|skin|area|wound|scab|cheek|face|patch)\b(?: [\w']+){0,4}? (?:smells?|smelly|stinks?|stinky)\b",
+    r"\byellow\w*(?: [\w']+){0,2}? (?:crust\w*|scab\w*)",
     r"\binfe?c+t\w*",
     r"\b(?:fe+a?v[eoa]?r\w*|high temperature|chills|a temperature)\b",
+    # A temperature told as "temp" or as degrees: "running a temp", "my temp is 39.2", "a 38.5 temperature".
+    r"\b(?:high|a|my|running a) temp\b",
+    r"\b3[89](?:[.,]\d)? ?(?:°|degrees?|temp\b|temperature|c\b)",
+    r"\btemp(?:erature)? (?:is |of |was |at |around )?3[89]\b",
     r"\b(?:burnt|burned)\b",
     r"\b(?:a|the|this|that) burn\b(?! scars?\b)",
     r"\braw\b",
@@ -138,7 +154,7 @@ _ALARMING = _any(
     r"\bwet (?:sores?|wounds?|patch\w*|and (?:raw|sticky|crusty))\b",
     rf"\b(?:blurr?y|blurred|double) {_VISION}\b",
     r"\bseeing (?:double|blurry|blurred)\b",
-    rf"\b{_VISION}\b.{{0,20}}\b(?:blurr?y|blurred|worse|gone|funny|weird|strange)\b",
+    rf"\b{_VISION}\b.{{0,20}}\b(?:blurr?y|blurred|worse|gone|funny|weird|strange|off)\b",
     r"\b(?:can't|cant|cannot) (?:see|open (?:my|her|his) eye)",
     r"\beye\w* won'?t open\b",
 )
@@ -162,16 +178,17 @@ _SYMPTOM = _any(
     r"\bthrobb\w*",
 )
 _PAST_NORMAL_DAYS = _any(
-    r"\b(?:a|one|1|two|2|three|3|several|few|couple of) weeks?\b",
-    r"\b(?:[4-9]|1[0-9]|four|five|six|seven|eight|nine|ten|several) (?:days?|whole days)\b",
+    r"\b(?:a|one|1|two|2|three|3|several|few|couple of) (?:weeks?|wks?)\b",
+    r"\b(?:[4-9]|1[0-9]|four|five|six|seven|eight|nine|ten|several) (?:days?|dys|whole days)\b",
     r"\b(?:more|longer) than (?:2|3|two|three|a few) days\b",
     r"\bover (?:2|3|two|three) days\b",
-    r"\blast week\b",
+    r"\blast (?:week|wk)s?\b",
     r"\bday (?:[4-9]|1[0-9]|four|five|six|seven|eight|nine|ten)\b",
     r"\b(?:won't|wont|will not|doesn't|does not|isn't|is not|not) (?:go(?:ing)? (?:away|down)|fading|fade|settle|"
     r"settling|getting better|improv\w*|heal\w*|calm\w* down)\b",
-    r"\b(?:hasn't|has not|haven't|have not|hasnt) (?:gone|gotten better|got better|improved|settled|faded|healed|"
-    r"calmed)\b",
+    r"\b(?:hasn't|has not|haven't|have not|hasnt|havent) (?:gone|gotten better|got better|improved|settled|faded|"
+    r"healed|calmed|budged|shifted)\b",
+    r"\b(?:won't|wont|will not) (?:budge|shift)\b",
     r"\bno better\b",
     r"\bnot better\b",
 )
@@ -193,6 +210,7 @@ _WORSENING = _any(
     r"\bkeeps? (?:growing|getting|spreading|increasing)\b",
     r"\bincreas(?:e|es|ed|ing)\b",
     r"\bgrow(?:s|ing)\b",
+    r"\bdoubled\b",
     r"\b(?:red )?streaks?\b",
 )
 _HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning\b")
@@ -203,13 +221,15 @@ _BLEEDING = _any(rf"\b{_BLEED}", r"\bbled\b")
 _MOLE = re.compile(r"\bmoles?\b")
 # The message ties what it tells to a procedure that has happened.
 _AFTER_PROCEDURE = _any(
-    r"\b(?:after|since|following|from)\b(?: [\w']+){0,4}? (?:laser\w*|procedure|treatment|session|appointment|"
+    r"\b(?:after|since|following|from)\b(?: [\w']+){0,4}? (?:la[sz]er\w*|procedure|treatment|session|appointment|"
     r"visit|zap\w*|it)\b",
-    r"\blasered\b",
+    r"\bla[sz]ered\b",
+    r"\b(?:where|since) (?:the|ur|your) la[sz]er (?:was|went|hit)\b",
+    r"\bthe la[sz]er (?:left|made|gave)\b",
     r"\bwhere (?:you|they|she|he|the laser|it) (?:treated|zapped|lasered|did|worked|went|was|hit|touched)\b",
     r"\btreated (?:spot|area|skin|side|patch|place|bit)s?\b",
     r"\b(?:spot|area|patch|place|bit)s? (?:you|they|she|he) (?:did|treated|lasered|zapped)\b",
-    r"\b(?:had|did|got|done)\b(?: [\w']+){0,2}? (?:laser\w*|procedure|treatment|session)\b",
+    r"\b(?:had|did|got|done)\b(?: [\w']+){0,2}? (?:la[sz]er\w*|procedure|treatment|session)\b",
     r"\b(?:had|got|did) (?:it|them|mine|hers|his|theirs) done\b",
     r"\b(?:days?|weeks?) (?:after|later|on)\b",
     r"\b(?:afterwards|post[- ]laser|post[- ]treatment)\b",

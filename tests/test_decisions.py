@@ -62,6 +62,15 @@ SITUATIONS = [
     ("I finished chemotherappy in May", "cancer", "chemotherappy"),
     ("my psoraisis is back", "skin diseases", "psoraisis"),
     ("I had a melanomma removed", "cancer", "melanomma"),
+    # Slang, short forms, typos of short words and illnesses the page's words cover.
+    ("im prego lol", "pregnancy", "prego"),
+    ("exclusively bfing my twins", "lactation", "bfing"),
+    ("I'm keyloid prone", "keloid scars", "keyloid"),
+    ("I scar really badly", "keloid scars", "scar"),
+    ("my eczma flared up", "skin diseases", "eczma"),
+    ("I have impetigo on my chin", "skin diseases", "impetigo"),
+    ("I'm on tamoxifen", "cancer", "tamoxifen"),
+    ("I was told it's lentigo maligna", "cancer", "lentigo maligna"),
 ]
 # (the rest of the question, the entity the model might find in it)
 ASKS = [
@@ -214,10 +223,10 @@ def test_contraindications_follow_the_page_not_a_list_in_code(content_copy):
 
 
 def test_a_synonym_added_to_the_vocabulary_is_a_contraindication_at_once(procedure):
-    message = "I'm with child, can you do my freckles?"
+    message = "I'm in the family way, can you do my freckles?"
     assert decide("indications", [], message, procedure, SYNONYMS).kind is Kind.YES
-    with_child = {**SYNONYMS, "with child": "pregnancy"}
-    assert decide("indications", [], message, procedure, with_child).kind is Kind.NOT_RECOMMENDED
+    with_idiom = {**SYNONYMS, "in the family way": "pregnancy"}
+    assert decide("indications", [], message, procedure, with_idiom).kind is Kind.NOT_RECOMMENDED
 
 
 # Wording: each kind's first sentence says the decision unambiguously.

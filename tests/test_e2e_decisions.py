@@ -44,6 +44,8 @@ def decided(stack, message: str) -> tuple[list[str], list[str]]:
         "pregant atm, is laser ok for my melasma?",
         # A typo no vocabulary lists.
         "still breastfeding my baby, could you do my sun spots",
+        "im prego lol can u remove my age spots",
+        "my dermatologist said its lentigo maligna, can u laser it",
     ],
 )
 def test_a_contraindication_is_not_recommended_whatever_else_is_named(stack, message):

@@ -26,6 +26,8 @@ REPORTS = [
     # Sign words typed in a hurry: without the rules for them the model sent these to "the page doesn't cover that".
     "the treated spot is weaping, had it done thursday",
     "got a feaver since my laser session",
+    "temp of 39 since yesterday, had my session on fri",
+    "the skin is all weepy n crusty where the lazer was",
 ]
 
 # Questions before a procedure: the page's safety or recovery answer, or the indications verdict.
