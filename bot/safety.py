@@ -315,13 +315,18 @@ _OWN_DIAGNOSIS = _any(
     r"\bis (?:this|my) (?:spot|mole|patch|mark)\b.{0,20}\b(?:normal|dangerous|benign|serious)\b",
     r"\b(?:my|this|the) (?:spot|mole|patch|mark|lump)\b.{0,20}\b(?:benign|malignant)\b",
     r"\bwhat (?:it|this|that) (?:is|could be|might be)\b",
+    r"\bwhat (?:do|d) (?:you|u|ya) (?:think|reckon) (?:this|that|it|my|these|those)\b",
     r"\b(?:spot|patch|mark)s?\b.{0,25}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b",
 )
 _MEDICINE = _any(
     r"\b(?:isotretinoin|accutane|roaccutane|tretinoin|retinoids?|antibiotics?|doxycycline|warfarin|"
-    r"blood[- ]thinn(?:er|ers|ing)|anticoagulants?|steroids?|hormone therapy|birth control pills?)\b",
+    r"blood[- ]thinn(?:er|ers|ing)|anticoagulants?|steroids?|hormone therapy|birth control pills?|"
+    r"minocycline|prednisone|prednisolone|retin[- ]?a|hrt|levothyroxine|thyroxine|metformin|methotrexate|"
+    r"ibuprofen|aspirin)\b",
+    r"\b(?:i'm|im|i am|been) on the (?:pill|coil|jab|implant|injection)\b",
     r"\b(?:take|taking|on|using)\s+(?:some\s+|a\s+)?(?:medication|medicine|meds|pills|tablets|drugs)\b",
-    r"\bmy (?:medication|medicine|meds|pills|tablets)\b",
+    r"\bmy (?:\w+ )?(?:medication|medicine|meds|pills|tablets)\b",
+    r"\b(?:took|taking|on|finished|started) a course of\b",
     # "i take methotrexate": any named drug; the page can't settle any of them.
     r"\bi(?: am|'m|m)? (?:take|taking) (?!a\b|the\b|time\b|care\b|painkillers?\b)\w+",
 )
@@ -337,6 +342,10 @@ _MOLE_CHANGE = _any(
     r"\bdarker\b",
     r"\bshape\b",
     r"\bcolou?r changed\b",
+    r"\blooks? different\b",
+    r"\b(?:become|became|becoming|turned|gone|getting)\b(?: \w+){0,2}? (?:raised|bumpy|lumpy|darker|bigger|"
+    r"sore|painful|red|black|itchy|crusty|different)\b",
+    r"\b(?:went|gone|going) from\b",
 )
 
 

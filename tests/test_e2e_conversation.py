@@ -98,3 +98,10 @@ def test_a_contraindication_told_once_stops_every_later_yes(stack):
 )
 def test_cancer_asked_about_gets_a_dermatologist_and_cancer_told_gets_the_pages_no(stack, message, reply):
     assert answered(stack, new_sender("cancer"), message) == [reply]
+
+
+@pytest.mark.parametrize(
+    "message", ["im on the pill, does that affect it", "a mole on my neck went from flat to bumpy, can u laser it"]
+)
+def test_a_medicine_or_a_changing_mole_in_other_words_gets_a_dermatologist(stack, message):
+    assert answered(stack, new_sender("personal"), message) == [("personal_medical", "")]
