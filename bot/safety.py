@@ -93,6 +93,9 @@ _STATES_A_FACT = _any(
     r"\b(?:it|this|that)(?:'s| is|s| has| keeps| looks| feels| hurts| burns| started| won't| wont| isn't|"
     r" hasn't| still)\b(?! (?:normal|common|possible|likely|safe|a risk)\b)",
     r"\bthere(?:'s| is| are|s| was)\b",
+    # A sign spoken of as there: "r these blisters normal??", "can i shower with the weeping blisters".
+    r"\b(?:these|those)\b(?: \w+)? (?:blisters?|sores?|scabs?|bumps?|burns?|patch\w*)\b",
+    r"\b(?:with|on) (?:the|my|these) (?:\w+ )?(?:blisters?|sores?|burns?|oozing \w+|weeping \w+)\b",
     r"\b(?:the|this|that) (?:skin|spot|area|patch|place|side|redness|swelling|burn|blister|wound|cheek|face|"
     r"treated|lasered)\w*(?: [\w']+){0,2}? (?:is|are|has|looks|feels|keeps|went|got|turned|won't|isn't|hasn't)\b",
     r"\b(?:since|now|today|tonight|this morning|last night|woke up|came up|appeared|started|developed)\b",
@@ -145,12 +148,17 @@ _ALARMING = _any(
     r"\b(?:high|a|my|running a) temp\b",
     r"\b3[89](?:[.,]\d)? ?(?:°|degrees?|temp\b|temperature|c\b)",
     r"\btemp(?:erature)? (?:is |of |was |at |around )?3[89]\b",
+    r"\b3[89][.,]\d\b",  # a body temperature with its decimal: "i've had 38.5 since last night"
+    # The retina (flashes, floaters) and an allergic reaction (lips, tongue, throat swelling): at once.
+    r"\b(?:flashes|flashing lights|floaters)\b",
+    r"\b(?:lips?|tongue|throat)\b(?: \w+){0,2}? (?:swell\w*|swoll\w*|puff\w*)",
+    r"\b(?:swell\w*|swoll\w*|puffed) up\b(?: \w+){0,4}? (?:lips?|tongue|throat|massively|badly|so much|loads)\b",
     r"\b(?:burnt|burned)\b",
     r"\b(?:a|the|this|that) burn\b(?! scars?\b)",
     r"\braw\b",
     rf"\b{_BLEED}\b.{{0,30}}\b(?:won't|wont|will not|doesn't|does not|can't|cannot|not) stop",
     rf"\bkeeps? {_BLEED}\b",
-    rf"\b(?:can't|cant|cannot) stop (?:the |it )?{_BLEED}",
+    rf"\b(?:can't|cant|cannot|won't|wont|will not|doesn't|does not) stop (?:the |it )?{_BLEED}",
     r"\bwet (?:sores?|wounds?|patch\w*|and (?:raw|sticky|crusty))\b",
     rf"\b(?:blurr?y|blurred|double) {_VISION}\b",
     r"\bseeing (?:double|blurry|blurred)\b",
@@ -213,7 +221,7 @@ _WORSENING = _any(
     r"\bdoubled\b",
     r"\b(?:red )?streaks?\b",
 )
-_HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning\b")
+_HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning\b", r"\bon fire\b")
 # "Something is off", said of an eye after a procedure.
 _TROUBLE = _any(r"\b(?:weird|wrong|strange|funny|odd|problem|issue|not right)\b")
 _EYE = _any(r"\beyes?\b", r"\beyelids?\b", r"\beye ?lids?\b", rf"\b{_VISION}\b")
@@ -311,18 +319,21 @@ _OWN_DIAGNOSIS = _any(
     r"\b(?:is|could|might|can) (?:this|that|my|the) (?:\w+ ){0,2}(?:spot|mole|mark|patch|lump|bump|freckle|thing)\b"
     r".{0,20}\b(?:cancer\w*|melanoma|malignant|carcinoma)\b",
     r"\b(?:worried|afraid|scared|think|suspect)\b.{0,40}\b(?:cancer|melanoma|malignant)\b",
+    r"\b(?:know|tell|check|sure|wonder\w*) (?:if|whether)\b.{0,40}\b(?:cancer\w*|melanoma|malignant)\b",
+    r"\b(?:tell me|know|sure|idea) what (?:this|that|these|those|my)\b",
     r"\bwhat (?:is|are) (?:this|that|these|those)\b.{0,25}\b(?:spots?|patch(?:es)?|marks?|lumps?|bumps?)\b",
-    r"\bis (?:this|my) (?:spot|mole|patch|mark)\b.{0,20}\b(?:normal|dangerous|benign|serious)\b",
+    r"\bis (?:this|my|the|that) (?:\w+ ){0,2}(?:spot|mole|patch|mark|thing|lump|bump)\b.{0,30}\b(?:normal|dangerous|"
+    r"benign|serious)\b",
     r"\b(?:my|this|the) (?:spot|mole|patch|mark|lump)\b.{0,20}\b(?:benign|malignant)\b",
     r"\bwhat (?:it|this|that) (?:is|could be|might be)\b",
     r"\bwhat (?:do|d) (?:you|u|ya) (?:think|reckon) (?:this|that|it|my|these|those)\b",
-    r"\b(?:spot|patch|mark)s?\b.{0,25}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b",
+    r"\b(?:spot|patch|mark|birthmark)s?\b.{0,25}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b",
 )
 _MEDICINE = _any(
     r"\b(?:isotretinoin|accutane|roaccutane|tretinoin|retinoids?|antibiotics?|doxycycline|warfarin|"
     r"blood[- ]thinn(?:er|ers|ing)|anticoagulants?|steroids?|hormone therapy|birth control pills?|"
     r"minocycline|prednisone|prednisolone|retin[- ]?a|hrt|levothyroxine|thyroxine|metformin|methotrexate|"
-    r"ibuprofen|aspirin)\b",
+    r"ibuprofen|aspirin|hydroquinone|prescribed|prescription)\b",
     r"\b(?:i'm|im|i am|been) on the (?:pill|coil|jab|implant|injection)\b",
     r"\b(?:take|taking|on|using)\s+(?:some\s+|a\s+)?(?:medication|medicine|meds|pills|tablets|drugs)\b",
     r"\bmy (?:\w+ )?(?:medication|medicine|meds|pills|tablets)\b",
@@ -340,6 +351,7 @@ _MOLE_CHANGE = _any(
     r"\bcrust(?:y|ing)?\b",
     r"\birregular\b",
     r"\bdarker\b",
+    r"\b(?:uneven|irregular|ragged|blurry) (?:edges?|borders?)\b",
     r"\bshape\b",
     r"\bcolou?r changed\b",
     r"\blooks? different\b",

@@ -71,6 +71,8 @@ SITUATIONS = [
     ("I have impetigo on my chin", "skin diseases", "impetigo"),
     ("I'm on tamoxifen", "cancer", "tamoxifen"),
     ("I was told it's lentigo maligna", "cancer", "lentigo maligna"),
+    ("expecting baby number two", "pregnancy", "expecting baby"),
+    ("expectant mum here", "pregnancy", "expectant"),
 ]
 # (the rest of the question, the entity the model might find in it)
 ASKS = [
