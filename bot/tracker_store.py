@@ -1,7 +1,7 @@
 """Rasa's SQL tracker store, fast on SQLite and riding out a database restart.
 
 Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTrackerStore``
-(SQLite for ``make run``, PostgreSQL for ``make prod``). It changes four things:
+(SQLite for ``make run``, PostgreSQL for ``make prod``). What it changes:
 
 * **SQLite writes through a write-ahead log over kept connections.** Rasa
   commits every turn. With SQLite's defaults (rollback journal,
@@ -27,26 +27,44 @@ Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTra
   (deliberately not an ``Exception``) passes the fail-safe wrapper untouched,
   and the channels tell the visitor to try again in a moment
   (bot/channels/never_silent.py).
-* **Events are read back as their JSON only.** Upstream loads each row as an
-  ORM object with every column, to read one (``_retrieve``): at turn 150 of a
-  conversation that was a third of the turn. They are turned back into Rasa's
-  classes through a table built once (bot/event_classes.py), not by a walk of
-  Rasa's class tree for each event.
+* **A conversation's tracker is kept between its turns.** Upstream reads
+  every event of the session back and replays it into a new tracker on each
+  turn: at turn 60 more than half of what a turn costs beyond the first. A
+  tracker this store handed out and saved is handed out again as long as the
+  database still holds exactly what it holds: how many events the latest
+  session has, the last one's id and the latest timestamp, read in one small
+  query. Any other writer (the other Rasa server in production, ``bot forget``,
+  ``bot purge``, a turn that failed before it was saved) changes that mark or
+  the tracker, and the conversation is read from the database again. A save
+  reads its mark in its own transaction, and a turn of one conversation is
+  never handled twice at once (Rasa's lock store). An event broker, if one is
+  configured, is sent the events each save wrote; upstream reads the
+  conversation back to find them.
+* **A turn's statements are SQL text.** Upstream's ORM queries rebuild their
+  cache key on every run (SQLAlchemy 1.4), an eighth of the Rasa server's time
+  under load, and load each row as an object with every column to read one.
+  The same statements as SQL text read the events' JSON only, and the events
+  are turned back into Rasa's classes through a table built once
+  (bot/event_classes.py), not by a walk of Rasa's class tree for each event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -60,12 +78,55 @@ RETRY_VARIABLE = "TRACKER_STORE_RETRY_SECONDS"
 # A restart (`pg_ctl restart -m fast`) takes 1-2 s; a visitor waiting longer than this prefers "try again".
 DEFAULT_RETRY_SECONDS = 8.0
 PAUSE_SECONDS = 0.25
+KEPT_VARIABLE = "TRACKER_STORE_KEPT_CONVERSATIONS"
+# The conversations of the last hour on a clinic's site, at well under 1 MB each; 0 keeps none.
+DEFAULT_KEPT_CONVERSATIONS = 256
 
 Result = TypeVar("Result")
 
 
 class DatabaseUnavailable(BaseException):
     """The tracker store could not be reached in time; the turn was neither read nor saved."""
+
+
+class Mark(NamedTuple):
+    """What the database holds of a conversation's latest session, read without reading the events."""
+
+    events: int
+    last_id: int | None
+    latest_timestamp: float | None
+
+
+# What a turn runs, as SQL text. SQLAlchemy 1.4 rebuilds an ORM query's cache key on every run: upstream's
+# queries were an eighth of the Rasa server's time under load. Standard SQL: SQLite and PostgreSQL alike.
+_TABLE = SQLTrackerStore.SQLEvent.__tablename__
+_SESSION_START = f"(SELECT max(timestamp) FROM {_TABLE} WHERE sender_id = :sender_id AND type_name = :session_started)"
+# Upstream's ``_event_query``: the events since the latest session start, or all of them before the first.
+_IN_LATEST_SESSION = f"sender_id = :sender_id AND (timestamp >= {_SESSION_START} OR {_SESSION_START} IS NULL)"
+LATEST_SESSION_MARK = sa.text(f"SELECT count(id), max(id), max(timestamp) FROM {_TABLE} WHERE {_IN_LATEST_SESSION}")
+LATEST_SESSION_EVENTS = sa.text(f"SELECT data FROM {_TABLE} WHERE {_IN_LATEST_SESSION} ORDER BY id")
+EVERY_SESSION_EVENTS = sa.text(f"SELECT data FROM {_TABLE} WHERE sender_id = :sender_id ORDER BY id")
+INSERT_EVENT = sa.text(
+    f"INSERT INTO {_TABLE} (sender_id, type_name, timestamp, intent_name, action_name, data) "
+    "VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"
+)
+
+
+def _ids(sender_id: str) -> dict[str, str]:
+    return {"sender_id": sender_id, "session_started": SessionStarted.type_name}
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The columns upstream's ``save`` writes for an event."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def _write_ahead(connection: Any, _record: Any) -> None:
@@ -89,27 +150,81 @@ class ClinicTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.retry_seconds = float(os.environ.get(RETRY_VARIABLE) or DEFAULT_RETRY_SECONDS)
+        self.kept_conversations = int(os.environ.get(KEPT_VARIABLE) or DEFAULT_KEPT_CONVERSATIONS)
+        # sender id → the tracker handed out last and the mark of what it was read or saved as
+        self._kept: OrderedDict[str, tuple[DialogueStateTracker, Mark]] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
-        parent = super()
-        return await self._retrying("read", lambda: parent.retrieve(sender_id))
+        return await self._retrying("read", lambda: self._latest_session(sender_id))
 
     async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
-        parent = super()
-        return await self._retrying("read", lambda: parent.retrieve_full_tracker(conversation_id))
+        return await self._retrying("read", lambda: self._every_session(conversation_id))
 
-    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+    async def _latest_session(self, sender_id: str) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
-            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+            mark = self._mark(session, sender_id)
+            kept = self._still_kept(sender_id, mark)
+            if kept is not None:
+                return kept
+            # Read after the mark: an event written in between makes the mark stale, never the tracker.
+            tracker = self._tracker(sender_id, session.execute(LATEST_SESSION_EVENTS, _ids(sender_id)))
+        if tracker is None:
+            self._kept.pop(sender_id, None)
+        else:
+            self._keep(tracker, mark)
+        return tracker
+
+    async def _every_session(self, sender_id: str) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            return self._tracker(sender_id, session.execute(EVERY_SESSION_EVENTS, _ids(sender_id)))
+
+    def _tracker(self, sender_id: str, rows: Iterable[Any]) -> DialogueStateTracker | None:
+        events = [json.loads(data) for (data,) in rows]
         if self.domain is None or not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
+    @staticmethod
+    def _mark(session: Any, sender_id: str) -> Mark:
+        return Mark(*session.execute(LATEST_SESSION_MARK, _ids(sender_id)).one())
+
+    def _still_kept(self, sender_id: str, mark: Mark) -> DialogueStateTracker | None:
+        """The kept tracker, if it holds exactly what the database holds.
+
+        Its events outnumber the database's after a turn that failed before it was saved, or one that
+        began a new session (the database's latest session is then the new one alone).
+        """
+        tracker, kept_mark = self._kept.get(sender_id, (None, None))
+        if tracker is None or kept_mark != mark or len(tracker.events) != mark.events:
+            return None
+        self._kept.move_to_end(sender_id)
+        return tracker
+
+    def _keep(self, tracker: DialogueStateTracker, mark: Mark) -> None:
+        self._kept[tracker.sender_id] = (tracker, mark)
+        self._kept.move_to_end(tracker.sender_id)
+        while len(self._kept) > self.kept_conversations:
+            self._kept.popitem(last=False)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        # Safe to repeat: upstream writes only the events the database does not hold yet, in one transaction.
-        parent = super()
-        await self._retrying("save", lambda: parent.save(tracker))
+        written = await self._retrying("save", lambda: self._save_and_mark(tracker))
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, written, tracker.sender_id)
+
+    async def _save_and_mark(self, tracker: DialogueStateTracker) -> list[Event]:
+        """Writes the events the database does not hold yet, in one transaction (so safe to repeat); returns them."""
+        with self.session_scope() as session:
+            # As upstream counts: the database holds the latest session's first events, the tracker all of them.
+            new = list(itertools.islice(tracker.events, self._mark(session, tracker.sender_id).events, None))
+            if new:
+                session.execute(INSERT_EVENT, [_row(tracker.sender_id, event) for event in new])
+            mark = self._mark(session, tracker.sender_id)
+            session.commit()
+        kept, _ = self._kept.get(tracker.sender_id, (None, None))
+        if tracker is kept:
+            # Only a tracker this store read: it holds the database's events and the turn's, nothing else.
+            self._keep(tracker, mark)
+        return new
 
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[Result]]) -> Result:
         deadline = time.monotonic() + self.retry_seconds

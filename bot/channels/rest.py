@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import action_endpoint, nlu_batches
+from bot import action_endpoint, library_pages, nlu_batches
 from bot.channels.inbound import Gate, OnNewMessage
 
 MAX_SENDER_CHARS = 128
@@ -58,6 +58,7 @@ class RestInput(UpstreamRestInput):
         # Here because REST is always on; the client and the batches serve every channel's turns.
         action_endpoint.install(blueprint)
         nlu_batches.install()
+        library_pages.install(blueprint)
 
         async def checked_body(request: Request) -> HTTPResponse | None:
             if request.method != "POST":
