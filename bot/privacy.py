@@ -7,8 +7,9 @@ store the servers write to, opened as ``bot report`` opens it. Rasa 3.6's
 tracker stores cannot delete, so the rows are deleted through the SQL store's
 own session and table; other store types are refused with what to do instead.
 
-A running Rasa server reads the store on every message, so a forgotten visitor
-who writes again starts a new, empty conversation.
+A running Rasa server reads the store on every message (at the least whether the
+conversation changed, bot/tracker_store.py), so a forgotten visitor who writes
+again starts a new, empty conversation.
 """
 
 from __future__ import annotations
