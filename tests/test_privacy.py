@@ -85,6 +85,8 @@ def test_purge_keeps_a_conversation_with_a_recent_message(stack, monkeypatch):
 def test_forget_deletes_one_conversation_and_the_visitor_starts_afresh(stack, monkeypatch):
     visitor, other = uuid.uuid4().hex, uuid.uuid4().hex
     ask(stack, "I'm pregnant, can you remove my melasma?", sender=visitor)
+    # A second turn: from now on the server keeps this conversation's tracker between turns (bot/tracker_store.py).
+    ask(stack, "and after the birth?", sender=visitor)
     ask(stack, "does it hurt?", sender=other)
 
     forgotten = bot(stack, "forget", visitor)
