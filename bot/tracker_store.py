@@ -69,6 +69,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from bot import event_classes
+from bot.tracker import AppendOnlyTracker
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         events = [json.loads(data) for (data,) in rows]
         if self.domain is None or not events:
             return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return AppendOnlyTracker.from_dict(sender_id, events, self.domain.slots)
 
     @staticmethod
     def _mark(session: Any, sender_id: str) -> Mark:
