@@ -5,7 +5,8 @@ Rasa 3.6's ``EndpointConfig.request`` opens a new aiohttp session, so a new TCP
 connection, for every action call, and sends the action server the whole
 conversation (``EventVerbosity.ALL``), which grows with every turn. Our actions
 read only the latest message and the slots (both sent apart from the events), so
-the events before the visitor's latest message are left out (upstream: the
+the events before the visitor's latest message are left out, and never turned
+into JSON (upstream: the
 whole history is sent, https://github.com/RasaHQ/rasa/issues/6334; a session per
 request: ``rasa/utils/endpoints.py`` in Rasa 3.6.21).
 
@@ -23,6 +24,7 @@ loaded; the agent hands this endpoint to every model it loads after that.
 from __future__ import annotations
 
 import functools
+from collections.abc import Reversible
 from typing import Any
 
 import aiohttp
@@ -30,6 +32,9 @@ from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
 from sanic import Blueprint, Sanic
 
@@ -71,10 +76,39 @@ class _Shared:
         return None
 
 
-def current_turn(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def current_turn(events: Reversible[Event]) -> list[Event]:
     """The events from the visitor's latest message on (all of them when there is none yet)."""
-    latest_user = max((index for index, event in enumerate(events) if event.get("event") == "user"), default=0)
-    return events[latest_user:]
+    turn = []
+    for event in reversed(events):
+        turn.append(event)
+        if isinstance(event, UserUttered):
+            break
+    return turn[::-1]
+
+
+class _CurrentTurnOnly:
+    """A tracker as upstream's ``_action_call_format`` reads it, its events from the visitor's latest message on.
+
+    Upstream turns every event of the conversation into a dict for the body first: at turn 300, a seventh of a turn.
+    """
+
+    def __init__(self, tracker: DialogueStateTracker) -> None:
+        self._tracker = tracker
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tracker, name)
+
+    def current_state(self, event_verbosity: EventVerbosity = EventVerbosity.NONE) -> dict[str, Any]:
+        state = self._tracker.current_state(EventVerbosity.NONE)
+        state["events"] = [event.as_dict() for event in current_turn(self._tracker.events)]
+        return state
+
+
+_upstream_call_format = RemoteAction._action_call_format
+
+
+def _call_with_the_current_turn(action: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+    return _upstream_call_format(action, _CurrentTurnOnly(tracker), domain)  # type: ignore[arg-type]
 
 
 class KeptAliveEndpoint(EndpointConfig):
@@ -109,13 +143,6 @@ class KeptAliveEndpoint(EndpointConfig):
             )
         return _Shared(self._shared)
 
-    async def request(self, *args: Any, **kwargs: Any) -> Any:
-        body = kwargs.get("json")
-        if isinstance(body, dict) and isinstance(body.get("tracker"), dict):
-            tracker = body["tracker"]
-            kwargs["json"] = {**body, "tracker": {**tracker, "events": current_turn(tracker.get("events") or [])}}
-        return await super().request(*args, **kwargs)
-
     async def close(self) -> None:
         if self._shared is not None:
             await self._shared.close()
@@ -125,6 +152,7 @@ def install(blueprint: Blueprint) -> None:
     """Give the Rasa server's agent this client for the action server once it is loaded, and close it at the end."""
     endpoints: list[KeptAliveEndpoint] = []
     RemoteAction._validate_action_result = _validate_answer_once_built  # type: ignore[method-assign]
+    RemoteAction._action_call_format = _call_with_the_current_turn  # type: ignore[method-assign]
 
     async def on_start(app: Sanic, _loop: Any) -> None:
         agent = getattr(app.ctx, "agent", None)

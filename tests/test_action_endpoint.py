@@ -6,16 +6,23 @@ import asyncio
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, DefinePrevUserUtteredFeaturization, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from sanic import Blueprint
 
+from bot import PROJECT_DIR, action_endpoint
 from bot.action_endpoint import KeptAliveEndpoint, _validate_answer_once_built, current_turn
 
+UPSTREAM_CALL_FORMAT = RemoteAction._action_call_format
+
 HISTORY = [
-    {"event": "action", "name": "action_session_start"},
-    {"event": "user", "text": "hello"},
-    {"event": "bot", "text": "Hi!"},
-    {"event": "user", "text": "does it hurt?"},
-    {"event": "user_featurization"},
+    ActionExecuted("action_session_start"),
+    UserUttered("hello"),
+    BotUttered("Hi!"),
+    UserUttered("does it hurt?"),
+    DefinePrevUserUtteredFeaturization(False),
 ]
 
 
@@ -26,6 +33,23 @@ def test_only_the_events_from_the_latest_message_on_are_sent():
 def test_a_conversation_without_a_message_yet_is_sent_whole():
     assert current_turn(HISTORY[:1]) == HISTORY[:1]
     assert current_turn([]) == []
+
+
+def test_the_action_server_gets_upstream_s_body_with_the_current_turn_s_events():
+    domain = Domain.load(str(PROJECT_DIR / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("visitor", HISTORY, domain.slots)
+    action = RemoteAction("action_answer", EndpointConfig("http://127.0.0.1:5055/webhook"))
+    upstream = RemoteAction._action_call_format(action, tracker, domain)
+    action_endpoint.install(Blueprint("calls"))
+    try:
+        ours = RemoteAction._action_call_format(action, tracker, domain)
+    finally:
+        RemoteAction._action_call_format = UPSTREAM_CALL_FORMAT
+    assert ours["tracker"]["events"] == upstream["tracker"]["events"][3:]
+    assert {**ours, "tracker": {**ours["tracker"], "events": None}} == {
+        **upstream,
+        "tracker": {**upstream["tracker"], "events": None},
+    }
 
 
 def test_the_endpoint_keeps_what_endpoints_yml_configured():
