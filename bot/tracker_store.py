@@ -31,11 +31,13 @@ Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTra
   every event of the session back and replays it into a new tracker on each
   turn: at turn 60 more than half of what a turn costs beyond the first. A
   tracker this store handed out and saved is handed out again as long as the
-  database still holds exactly what it holds: how many events the latest
-  session has, the last one's id and the latest timestamp, read in one small
-  query. Any other writer (the other Rasa server in production, ``bot forget``,
-  ``bot purge``, a turn that failed before it was saved) changes that mark or
-  the tracker, and the conversation is read from the database again. A save
+  database still holds what it held then: how many rows the conversation
+  has, the last one's id and timestamp, read from the index in one small
+  query; a save then writes the events after those the tracker was read
+  with. Any other writer (the other Rasa server in production, ``bot
+  forget``, ``bot purge``, a turn that failed before it was saved) changes
+  that mark or the tracker, and the conversation is read from the database
+  again. A save
   reads its mark in its own transaction, and a turn of one conversation is
   never handled twice at once (Rasa's lock store). An event broker, if one is
   configured, is sent the events each save wrote; upstream reads the
@@ -58,6 +60,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
@@ -91,11 +94,18 @@ class DatabaseUnavailable(BaseException):
 
 
 class Mark(NamedTuple):
-    """What the database holds of a conversation's latest session, read without reading the events."""
+    """What the database holds of a conversation, read from the index without reading the events."""
 
-    events: int
+    rows: int
     last_id: int | None
-    latest_timestamp: float | None
+    last_timestamp: float | None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    tracker: DialogueStateTracker
+    mark: Mark  # of the database when the tracker held the same events as its latest session
+    events: int  # how many the tracker held then
 
 
 # What a turn runs, as SQL text. SQLAlchemy 1.4 rebuilds an ORM query's cache key on every run: upstream's
@@ -104,7 +114,12 @@ _TABLE = SQLTrackerStore.SQLEvent.__tablename__
 _SESSION_START = f"(SELECT max(timestamp) FROM {_TABLE} WHERE sender_id = :sender_id AND type_name = :session_started)"
 # Upstream's ``_event_query``: the events since the latest session start, or all of them before the first.
 _IN_LATEST_SESSION = f"sender_id = :sender_id AND (timestamp >= {_SESSION_START} OR {_SESSION_START} IS NULL)"
-LATEST_SESSION_MARK = sa.text(f"SELECT count(id), max(id), max(timestamp) FROM {_TABLE} WHERE {_IN_LATEST_SESSION}")
+LATEST_SESSION_SIZE = sa.text(f"SELECT count(*) FROM {_TABLE} WHERE {_IN_LATEST_SESSION}")
+_LAST_ID = f"(SELECT max(id) FROM {_TABLE} WHERE sender_id = :sender_id)"
+MARK = sa.text(
+    f"SELECT count(*), max(id), (SELECT timestamp FROM {_TABLE} WHERE id = {_LAST_ID}) "
+    f"FROM {_TABLE} WHERE sender_id = :sender_id"
+)
 LATEST_SESSION_EVENTS = sa.text(f"SELECT data FROM {_TABLE} WHERE {_IN_LATEST_SESSION} ORDER BY id")
 EVERY_SESSION_EVENTS = sa.text(f"SELECT data FROM {_TABLE} WHERE sender_id = :sender_id ORDER BY id")
 INSERT_EVENT = sa.text(
@@ -153,7 +168,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         self.retry_seconds = float(os.environ.get(RETRY_VARIABLE) or DEFAULT_RETRY_SECONDS)
         self.kept_conversations = int(os.environ.get(KEPT_VARIABLE) or DEFAULT_KEPT_CONVERSATIONS)
         # sender id → the tracker handed out last and the mark of what it was read or saved as
-        self._kept: OrderedDict[str, tuple[DialogueStateTracker, Mark]] = OrderedDict()
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         return await self._retrying("read", lambda: self._latest_session(sender_id))
@@ -172,7 +187,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         if tracker is None:
             self._kept.pop(sender_id, None)
         else:
-            self._keep(tracker, mark)
+            self._keep(_Kept(tracker, mark, len(tracker.events)))
         return tracker
 
     async def _every_session(self, sender_id: str) -> DialogueStateTracker | None:
@@ -187,23 +202,22 @@ class ClinicTrackerStore(SQLTrackerStore):
 
     @staticmethod
     def _mark(session: Any, sender_id: str) -> Mark:
-        return Mark(*session.execute(LATEST_SESSION_MARK, _ids(sender_id)).one())
+        return Mark(*session.execute(MARK, _ids(sender_id)).one())
 
     def _still_kept(self, sender_id: str, mark: Mark) -> DialogueStateTracker | None:
-        """The kept tracker, if it holds exactly what the database holds.
+        """The kept tracker, if the database holds what it held then and the tracker still holds its events.
 
-        Its events outnumber the database's after a turn that failed before it was saved, or one that
-        began a new session (the database's latest session is then the new one alone).
+        The tracker holds more after a turn that failed before it was saved.
         """
-        tracker, kept_mark = self._kept.get(sender_id, (None, None))
-        if tracker is None or kept_mark != mark or len(tracker.events) != mark.events:
+        kept = self._kept.get(sender_id)
+        if kept is None or kept.mark != mark or len(kept.tracker.events) != kept.events:
             return None
         self._kept.move_to_end(sender_id)
-        return tracker
+        return kept.tracker
 
-    def _keep(self, tracker: DialogueStateTracker, mark: Mark) -> None:
-        self._kept[tracker.sender_id] = (tracker, mark)
-        self._kept.move_to_end(tracker.sender_id)
+    def _keep(self, kept: _Kept) -> None:
+        self._kept[kept.tracker.sender_id] = kept
+        self._kept.move_to_end(kept.tracker.sender_id)
         while len(self._kept) > self.kept_conversations:
             self._kept.popitem(last=False)
 
@@ -214,17 +228,26 @@ class ClinicTrackerStore(SQLTrackerStore):
 
     async def _save_and_mark(self, tracker: DialogueStateTracker) -> list[Event]:
         """Writes the events the database does not hold yet, in one transaction (so safe to repeat); returns them."""
+        sender_id = tracker.sender_id
+        kept = self._kept.get(sender_id)
+        read_here = kept is not None and kept.tracker is tracker
         with self.session_scope() as session:
-            # As upstream counts: the database holds the latest session's first events, the tracker all of them.
-            new = list(itertools.islice(tracker.events, self._mark(session, tracker.sender_id).events, None))
+            if read_here and kept.mark == self._mark(session, sender_id):
+                stored = kept.events  # nothing was written since this store read the conversation
+            else:
+                # As upstream counts: the database holds the latest session's first events, the tracker all of them.
+                stored = session.execute(LATEST_SESSION_SIZE, _ids(sender_id)).scalar_one()
+            new = list(itertools.islice(tracker.events, stored, None))
             if new:
-                session.execute(INSERT_EVENT, [_row(tracker.sender_id, event) for event in new])
-            mark = self._mark(session, tracker.sender_id)
+                session.execute(INSERT_EVENT, [_row(sender_id, event) for event in new])
+            mark = self._mark(session, sender_id)
             session.commit()
-        kept, _ = self._kept.get(tracker.sender_id, (None, None))
-        if tracker is kept:
-            # Only a tracker this store read: it holds the database's events and the turn's, nothing else.
-            self._keep(tracker, mark)
+        # Only a tracker this store read holds the database's events and the turn's, nothing else. A new
+        # session is kept from its next read on: that read gives the new session alone.
+        if read_here and not any(isinstance(event, SessionStarted) for event in new):
+            self._keep(_Kept(tracker, mark, len(tracker.events)))
+        else:
+            self._kept.pop(sender_id, None)
         return new
 
     async def _retrying(self, what: str, attempt: Callable[[], Awaitable[Result]]) -> Result:
