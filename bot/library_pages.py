@@ -29,7 +29,11 @@ WARM_UP_MESSAGE = "does the laser treatment hurt?"
 
 
 def resident_mb() -> float:
-    status = Path("/proc/self/status").read_text()
+    """This process's resident memory, 0 where there is no /proc (not Linux)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0.0
     return int(re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)[1]) / 1024
 
 
@@ -46,9 +50,12 @@ def library_mappings(maps: str) -> list[tuple[int, int]]:
 
 def release() -> int:
     """Hands this process's library pages back to the kernel; how many of the libraries' mappings it took."""
+    try:
+        mappings = library_mappings(Path("/proc/self/maps").read_text())
+    except OSError:
+        return 0
     libc = ctypes.CDLL(None, use_errno=True)
     libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    mappings = library_mappings(Path("/proc/self/maps").read_text())
     return sum(libc.madvise(start, end - start, MADV_PAGEOUT) == 0 for start, end in mappings)
 
 
@@ -59,7 +66,8 @@ def install(blueprint: Blueprint) -> None:
             return
         before = resident_mb()
         if release() == 0:
-            logger.info("this kernel keeps the library pages loading read (MADV_PAGEOUT needs Linux 5.4)")
+            logger.info("the library pages loading read stay resident here (MADV_PAGEOUT needs Linux 5.4)")
+            return
         await agent.parse_message(WARM_UP_MESSAGE)
         logger.info("library pages loading read handed back: resident %.0f MB → %.0f MB", before, resident_mb())
 
