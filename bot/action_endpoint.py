@@ -6,9 +6,9 @@ connection, for every action call, and sends the action server the whole
 conversation (``EventVerbosity.ALL``), which grows with every turn. Our actions
 read only the latest message and the slots (both sent apart from the events), so
 the events before the visitor's latest message are left out, and never turned
-into JSON (upstream: the
-whole history is sent, https://github.com/RasaHQ/rasa/issues/6334; a session per
-request: ``rasa/utils/endpoints.py`` in Rasa 3.6.21).
+into JSON (upstream: the whole history is sent,
+https://github.com/RasaHQ/rasa/issues/6334; a session per request:
+``rasa/utils/endpoints.py`` in Rasa 3.6.21).
 
 Rasa 3.6 checks every answer of the action server with ``jsonschema.validate``
 (``RemoteAction._validate_action_result``), which first checks Rasa's events

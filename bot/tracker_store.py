@@ -37,11 +37,10 @@ Both endpoints files name it: ``tracker_store: type: bot.tracker_store.ClinicTra
   with. Any other writer (the other Rasa server in production, ``bot
   forget``, ``bot purge``, a turn that failed before it was saved) changes
   that mark or the tracker, and the conversation is read from the database
-  again. A save
-  reads its mark in its own transaction, and a turn of one conversation is
-  never handled twice at once (Rasa's lock store). An event broker, if one is
-  configured, is sent the events each save wrote; upstream reads the
-  conversation back to find them.
+  again. A save reads its mark in its own transaction, and a turn of one
+  conversation is never handled twice at once (Rasa's lock store). An event
+  broker, if one is configured, is sent the events each save wrote; upstream
+  reads the conversation back to find them.
 * **A turn's statements are SQL text.** Upstream's ORM queries rebuild their
   cache key on every run (SQLAlchemy 1.4), an eighth of the Rasa server's time
   under load, and load each row as an object with every column to read one.
@@ -167,7 +166,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
         self.retry_seconds = float(os.environ.get(RETRY_VARIABLE) or DEFAULT_RETRY_SECONDS)
         self.kept_conversations = int(os.environ.get(KEPT_VARIABLE) or DEFAULT_KEPT_CONVERSATIONS)
-        # sender id → the tracker handed out last and the mark of what it was read or saved as
+        # sender id → the tracker handed out last, with what the database and the tracker held then
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
