@@ -44,7 +44,7 @@ def named_in(message: dict) -> list[Named]:
     found = []
     for entity in message.get("entities") or []:
         value = bare_term(str(entity.get("value", "")))
-        # DIET now and then tags a stray short word ("can they go"); no real name is that short.
+        # The entity extractor now and then tags a stray short word ("can they go"); no real name is that short.
         if entity.get("entity") in ENTITY_PASSAGES and len(value) > 2:
             found.append(Named(entity["entity"], value, text[entity.get("start", 0) : entity.get("end", 0)]))
     return found

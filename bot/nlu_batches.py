@@ -3,10 +3,10 @@
 Rasa 3.6 runs its NLU graph for one message at a time, although every NLU
 component takes a list of messages (batch prediction was asked for upstream,
 https://github.com/RasaHQ/rasa/issues/6654, and left out). Under load several visitors' messages are
-waiting at once, and most of DIET's prediction costs the same for one message
-or several (``bot/diet.py``). So a message waits in :class:`BatchingMessageProcessor` until
-the event loop has handed over every message that is ready, and then all of
-them go through the graph in one run; each visitor gets their own message's
+waiting at once, and a component's fixed cost per run (the graph's own, each
+featurizer's and classifier's call) is paid once for all of them. So a message
+waits in :class:`BatchingMessageProcessor` until the event loop has handed over
+every message that is ready, and then all of them go through the graph in one run; each visitor gets their own message's
 reading, the one a run for it alone gives (tests/test_nlu_batches.py). A message
 alone is read at once: waiting only lasts while other visitors' messages are
 already on their way.

@@ -333,7 +333,9 @@ _MEDICINE = _any(
     r"\b(?:isotretinoin|accutane|roaccutane|tretinoin|retinoids?|antibiotics?|doxycycline|warfarin|"
     r"blood[- ]thinn(?:er|ers|ing)|anticoagulants?|steroids?|hormone therapy|birth control pills?|"
     r"minocycline|prednisone|prednisolone|retin[- ]?a|hrt|levothyroxine|thyroxine|metformin|methotrexate|"
-    r"ibuprofen|aspirin|hydroquinone|prescribed|prescription)\b",
+    r"ibuprofen|aspirin|hydroquinone|prescribed|prescription|"
+    # Blood thinners by their generic and brand names.
+    r"rivaroxaban|xarelto|apixaban|eliquis|edoxaban|lixiana|dabigatran|pradaxa|clopidogrel|plavix|coumadin)\b",
     r"\b(?:i'm|im|i am|been) on the (?:pill|coil|jab|implant|injection)\b",
     r"\b(?:take|taking|on|using)\s+(?:some\s+|a\s+)?(?:medication|medicine|meds|pills|tablets|drugs)\b",
     r"\bmy (?:\w+ )?(?:medication|medicine|meds|pills|tablets)\b",

@@ -327,8 +327,8 @@ def print_row(setting: str, row: dict[str, float]) -> None:
     )
 
 
-def configured_thresholds() -> tuple[float, float]:
-    config = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())
+def configured_thresholds(config_file: Path) -> tuple[float, float]:
+    config = yaml.safe_load(config_file.read_text())
     fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
     return fallback["threshold"], fallback["ambiguity_threshold"]
 
@@ -336,6 +336,9 @@ def configured_thresholds() -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=PROJECT_DIR / "models" / "faq.tar.gz")
+    parser.add_argument(
+        "--config", type=Path, default=PROJECT_DIR / "config.yml", help="the model's config (its fallback thresholds)"
+    )
     parser.add_argument("--misses", action="store_true", help="list every question the model got wrong")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -343,8 +346,9 @@ def main() -> None:
 
     configure_structlog(logging.ERROR)  # Rasa's structlog prints every parse otherwise: the figures are the output
     predictions = asyncio.run(predict(args.model, load_questions()))
-    report(predictions, *configured_thresholds(), verbose=args.misses)
-    did_you_mean_report(predictions, *configured_thresholds())
+    thresholds = configured_thresholds(args.config)
+    report(predictions, *thresholds, verbose=args.misses)
+    did_you_mean_report(predictions, *thresholds)
     conversations = yaml.safe_load(CONVERSATIONS.read_text(encoding="utf-8"))
     conversations_report(asyncio.run(conversation_outcomes(args.model, conversations)), verbose=args.misses)
     rows = load_triage_table()

@@ -37,8 +37,8 @@ def test_a_removed_item_that_synonyms_point_at_is_flagged(content_copy):
 
 
 def test_every_synonym_is_found_by_a_lookup_table_or_annotated_in_a_training_example():
-    # The lookup tables find a condition's or a situation's synonyms in any message; body areas have no table,
-    # so only DIET finds theirs, and only if it was trained on them.
+    # The lookup tables find the synonyms of what the page names in any message; an area the page does not
+    # name has no table, so only CRFEntityExtractor finds its synonyms, and only if it was trained on them.
     looked_up = {word.casefold() for words in lookup_words().values() for word in words}
     known = looked_up | set().union(*trained_words().values())
     unknown = [word for word, term in synonyms().items() if word != term.casefold() and word not in known]
