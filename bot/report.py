@@ -40,7 +40,9 @@ ENDPOINTS = Path(os.environ.get("CLINIC_ENDPOINTS") or PROJECT_DIR / "endpoints.
 STAFF_PREVIEW_PREFIX = "staff-preview-"
 FALLBACK_ACTION = "action_honest_fallback"
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
-DEFAULT_BELOW = 0.7
+# Measured on the held-out questions (README, Thresholds): below 0.6 puts one answer in six in the report
+# and 9 of the 21 wrong ones; 0.7 puts in one in four for 2 more wrong ones.
+DEFAULT_BELOW = 0.6
 SIMILARITY = 0.85
 # A question longer than this is cut in the report: a visitor may paste a whole letter (or 5 MB).
 SHOWN_CHARACTERS = 200
