@@ -217,6 +217,7 @@ ANSWERS = [
     ("consultation_contact", "123", False),
     ("consultation_when", "next Monday after 4pm", True),
     ("consultation_when", "I'm not sure", False),
+    ("consultation_when", "i don't know", False),  # a hedge, not "cancel"
     ("consultation_when", "x" * 300, False),
     ("consultation_consent", "Yes, I agree", True),
     ("consultation_consent", "no", False),
