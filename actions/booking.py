@@ -36,8 +36,9 @@ FORM_SLOTS = ("consultation_name", "consultation_contact", "consultation_when", 
 def _keep(slot: str, checked: Checked, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     message = tracker.latest_message
     intent, text = message.get("intent", {}).get("name", ""), message.get("text") or ""
+    confidence = message.get("intent", {}).get("confidence") or 0.0
     procedure = procedure_for(LIBRARY.current(), tracker)
-    if procedure is not None and page_question(intent, text, checked):
+    if procedure is not None and page_question(intent, confidence, text, checked):
         # Answered as outside the form (with what a follow-up leans on); then the form asks its question again.
         events = answer_or_decline(dispatcher, tracker, procedure, intent, named_in(message), text)
         return {**{event["name"]: event["value"] for event in events if event["event"] == "slot"}, slot: None}

@@ -19,6 +19,8 @@ from bot.topics import TOPICS
 
 NAME_CHARACTERS = 60
 WHEN_CHARACTERS = 80
+# A failed answer not put as a question is a page question only above this confidence (page_question).
+UNASKED_TOPIC_CONFIDENCE = 0.5
 _NAME = re.compile(r"[^\W\d_]+(?:[ '.-][^\W\d_]*)*\.?")
 _PHONE_CHARACTERS = re.compile(r"[\d\s().+-]+")
 _WHEN_WORDS = re.compile(
@@ -93,11 +95,18 @@ def check_consent(text: str) -> Checked:
     return Checked(reason='Please answer "yes" to agree, or "cancel" to stop.')
 
 
-def page_question(intent: str, text: str, checked: Checked) -> bool:
+def page_question(intent: str, confidence: float, text: str, checked: Checked) -> bool:
     """Whether an answer to one of the form's questions is a question of the page instead ("does it hurt").
 
     The model may read a name or a day as a topic ("Mary Pain", "after work"): only an answer that
     fails its check, or that is put as a question, is taken for a question, and only when it is read
-    as one of the page's topics. Stopping, a person or a worry have their own rules (data/rules.yml).
+    as one of the page's topics. An answer that fails its check without being put as a question is
+    more often a muddled answer ("I'm not sure") than a question, so the model must find the topic
+    more likely than all else together. Stopping, a person or a worry have their own rules
+    (data/rules.yml).
     """
-    return intent in TOPICS and (checked.value is None or bool(_PUT_AS_A_QUESTION.search(normalize(text))))
+    if intent not in TOPICS:
+        return False
+    if _PUT_AS_A_QUESTION.search(normalize(text)):
+        return True
+    return checked.value is None and confidence > UNASKED_TOPIC_CONFIDENCE

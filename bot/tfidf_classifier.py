@@ -7,7 +7,8 @@ character n-grams outweigh the few words. Here each featurizer's counts are
 weighted the way a search engine weighs words, apart from the others': the
 logarithm of how often a feature occurs in the message, times how rare it is
 across the training examples, scaled to unit length (scikit-learn's
-``TfidfTransformer``, fitted on the training examples). ``C`` is the inverse
+``TfidfTransformer``, fitted on the training examples), times the weight
+``featurizer_weights`` gives that featurizer (1 unless named). ``C`` is the inverse
 strength of the regularisation (upstream: scikit-learn's 1.0). Every intent
 weighs as its examples do: upstream's balanced class weights raise the many
 small intents over ``out_of_scope``, the largest, and let more out-of-scope
@@ -41,13 +42,15 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "max_iter": 2000}
+        # featurizer_weights: a featurizer's alias (or node name) → how much its part weighs (1 if not named).
+        defaults = LogisticRegressionClassifier.get_default_config()
+        return {**defaults, "C": 10.0, "max_iter": 2000, "featurizer_weights": {}}
 
     def __init__(self, config: dict[str, Any], name: str, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
         self.clf.set_params(C=self.config["C"], class_weight=None)
         self._featurizers: list[str] = []
-        self._weights: list[TfidfTransformer] = []
+        self._tfidf: list[TfidfTransformer] = []
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
@@ -60,7 +63,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             }
         )
         counts = [_sentence_counts(examples, featurizer) for featurizer in self._featurizers]
-        self._weights = [TfidfTransformer(sublinear_tf=True).fit(block) for block in counts]
+        self._tfidf = [TfidfTransformer(sublinear_tf=True).fit(block) for block in counts]
         self.clf.fit(self._weighted(counts), [e.get(INTENT) for e in examples])
         self.persist()
         return self._resource
@@ -69,18 +72,20 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         """Called by upstream's ``process``: the messages' features as the classifier was trained on them."""
         return self._weighted(
             [
-                _sentence_counts(messages, featurizer, width=weights.n_features_in_)
-                for featurizer, weights in zip(self._featurizers, self._weights, strict=True)
+                _sentence_counts(messages, featurizer, width=tfidf.n_features_in_)
+                for featurizer, tfidf in zip(self._featurizers, self._tfidf, strict=True)
             ]
         )
 
     def _weighted(self, counts: list[csr_matrix]) -> csr_matrix:
-        return hstack([weights.transform(block) for weights, block in zip(self._weights, counts, strict=True)]).tocsr()
+        weight = self.config["featurizer_weights"]
+        parts = zip(self._featurizers, self._tfidf, counts, strict=True)
+        return hstack([weight.get(name, 1.0) * tfidf.transform(block) for name, tfidf, block in parts]).tocsr()
 
     def persist(self) -> None:
         """The fitted numbers as plain arrays. Upstream saves with skops, whose import alone walks every
         scikit-learn estimator (6.6 s of the Rasa server's start on this machine); arrays need no trust list."""
-        arrays = {f"idf_{index}": weights.idf_ for index, weights in enumerate(self._weights)}
+        arrays = {f"idf_{index}": tfidf.idf_ for index, tfidf in enumerate(self._tfidf)}
         with self._model_storage.write_to(self._resource) as model_dir:
             np.savez(
                 model_dir / f"{self._resource.name}.npz",
@@ -108,7 +113,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             np.load(model_dir / f"{resource.name}.npz", allow_pickle=False) as saved,
         ):
             featurizers = [str(name) for name in saved["featurizers"]]
-            component._weights = [_fitted_weights(saved[f"idf_{index}"]) for index in range(len(featurizers))]
+            component._tfidf = [_fitted_tfidf(saved[f"idf_{index}"]) for index in range(len(featurizers))]
             component._featurizers = featurizers
             component.clf.classes_, component.clf.coef_ = saved["classes"], saved["coef"]
             component.clf.intercept_ = saved["intercept"]
@@ -116,11 +121,11 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         return component
 
 
-def _fitted_weights(idf: np.ndarray) -> TfidfTransformer:
-    weights = TfidfTransformer(sublinear_tf=True)
-    weights.idf_ = idf
-    weights.n_features_in_ = idf.shape[0]
-    return weights
+def _fitted_tfidf(idf: np.ndarray) -> TfidfTransformer:
+    tfidf = TfidfTransformer(sublinear_tf=True)
+    tfidf.idf_ = idf
+    tfidf.n_features_in_ = idf.shape[0]
+    return tfidf
 
 
 def _sentence_counts(messages: list[Message], featurizer: str, width: int | None = None) -> csr_matrix:

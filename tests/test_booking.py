@@ -81,36 +81,40 @@ OPEN_NOW = [
 ]
 
 
-# (the question it answers, the visitor's message, what the model read it as, a question of the page).
+# (the question it answers, the visitor's message, what the model read it as and how sure, a question of the page).
 PAGE_QUESTIONS = [
-    (check_name, "does it hurt", "pain", True),  # a name by its letters, but put as a question
-    (check_name, "How long is the recovery?", "recovery", True),
-    (check_name, "whats the end result like", "results", True),
-    (check_contact, "how many sessions will i need", "sessions", True),  # no contact: a question
-    (check_when, "swelling how long", "recovery", True),  # no day either
-    (check_consent, "is it safe?", "safety", True),
-    (check_consent, "Can you do freckles?", "indications", True),
+    (check_name, "does it hurt", "pain", 0.99, True),  # a name by its letters, but put as a question
+    (check_name, "How long is the recovery?", "recovery", 0.97, True),
+    (check_name, "whats the end result like", "results", 0.9, True),
+    (check_contact, "how many sessions will i need", "sessions", 0.99, True),  # no contact: a question
+    (check_when, "swelling how long", "recovery", 0.98, True),  # no day either
+    (check_consent, "is it safe?", "safety", 0.4, True),  # put as a question: a topic however unsure
+    (check_consent, "Can you do freckles?", "indications", 0.9, True),
+    # Not a day, not put as a question, and the topic not the model's clear reading: a muddled answer.
+    (check_when, "I'm not sure", "contraindications", 0.35, False),
+    (check_when, "hmm let me think", "pain", 0.5, False),
+    (check_when, "swelling how long", "recovery", 0.45, False),
     # Names and days the model may read as a topic are kept as answers.
-    (check_name, "Mary Pain", "pain", False),
-    (check_name, "Rosa", "indications", False),
-    (check_name, "Summer", "causes", False),
-    (check_when, "after work, around 6pm", "recovery", False),
-    (check_when, "any weekday after 5pm", "sessions", False),
-    (check_consent, "yes", "affirm", False),
+    (check_name, "Mary Pain", "pain", 0.99, False),
+    (check_name, "Rosa", "indications", 0.6, False),
+    (check_name, "Summer", "causes", 0.7, False),
+    (check_when, "after work, around 6pm", "recovery", 0.8, False),
+    (check_when, "any weekday after 5pm", "sessions", 0.8, False),
+    (check_consent, "yes", "affirm", 0.99, False),
     # Not read as a topic: the form's own check decides, and its reason is given.
-    (check_name, "does it hurt", "inform", False),
-    (check_when, "what about next week?", "nlu_fallback", False),
+    (check_name, "does it hurt", "inform", 0.9, False),
+    (check_when, "what about next week?", "nlu_fallback", 0.3, False),
     # A worry or a personal medical question has its own rule, never answered as a topic here.
-    (check_when, "is this swelling normal? it's getting worse", "report_complication", False),
-    (check_name, "is my mole cancer?", "personal_medical", False),
+    (check_when, "is this swelling normal? it's getting worse", "report_complication", 1.0, False),
+    (check_name, "is my mole cancer?", "personal_medical", 1.0, False),
 ]
 
 
-@pytest.mark.parametrize(("check", "text", "intent", "is_page_question"), PAGE_QUESTIONS)
+@pytest.mark.parametrize(("check", "text", "intent", "confidence", "is_page_question"), PAGE_QUESTIONS)
 def test_a_question_of_the_page_instead_of_an_answer_is_told_apart_from_an_answer(
-    check, text, intent, is_page_question
+    check, text, intent, confidence, is_page_question
 ):
-    assert page_question(intent, text, check(text)) is is_page_question
+    assert page_question(intent, confidence, text, check(text)) is is_page_question
 
 
 @pytest.mark.parametrize(("local", "open_now"), OPEN_NOW)

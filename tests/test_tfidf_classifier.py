@@ -1,5 +1,5 @@
-"""The intent classifier (bot/tfidf_classifier.py): each featurizer's counts weighed apart, saved and read back
-as trained, and a saved file that holds a type it does not name refuses to load."""
+"""The intent classifier (bot/tfidf_classifier.py): each featurizer's counts weighed apart and by its weight,
+saved and read back as trained, and a saved file that holds a type it does not name refuses to load."""
 
 from __future__ import annotations
 
@@ -82,18 +82,19 @@ def test_questions_get_their_intents(pipeline):
     ]
 
 
-def test_each_featurizer_is_weighed_apart(pipeline):
+@pytest.mark.parametrize(("featurizer_weights", "lengths"), [({}, (1.0, 1.0)), ({"characters": 0.3}, (1.0, 0.3))])
+def test_each_featurizer_is_weighed_apart(pipeline, featurizer_weights, lengths):
     # Thousands of character n-grams must not drown the words: each featurizer's part of a message is scaled
-    # to length one on its own.
+    # to length one on its own, then to the weight the config gives it.
     _, featurized, classifier, training = pipeline
-    trained = classifier()
+    trained = classifier(featurizer_weights=featurizer_weights)
     trained.train(training)
     features = trained._create_X(featurized([Message.build("how much pain is there really")], training=False))
-    widths = [weights.n_features_in_ for weights in trained._weights]
-    assert len(widths) == 2
-    words, characters = features[:, : widths[0]], features[:, widths[0] :]
-    assert np.linalg.norm(words.toarray()) == pytest.approx(1.0)
-    assert np.linalg.norm(characters.toarray()) == pytest.approx(1.0)
+    ends = np.cumsum([tfidf.n_features_in_ for tfidf in trained._tfidf])
+    parts = dict(zip(trained._featurizers, np.split(features.toarray(), ends[:-1], axis=1), strict=True))
+    assert set(parts) == {"words", "characters"}
+    assert np.linalg.norm(parts["words"]) == pytest.approx(lengths[0])
+    assert np.linalg.norm(parts["characters"]) == pytest.approx(lengths[1])
 
 
 def test_a_saved_classifier_reads_messages_as_it_did_when_trained(pipeline):
