@@ -80,6 +80,9 @@ _POSSIBILITY = _any(
     # wishes: "i dont want blisters, how do i avoid them"
     r"\b(?:don't|dont|do not) want\b",
     r"\b(?:avoid|prevent)\w*",
+    # A temperament, not an event: "im a total wimp with anything that feels like burning".
+    r"\b(?:anything|something|whatever) (?:that|which) (?:feels|hurts|burns|stings|is sore)\b",
+    r"\b(?:wimp|coward|scaredy[- ]?cat|big baby)\b",
 )
 # A fact stated inside a clause, even one that opens like a question.
 _NOT_ASKED_BEFORE = r"(?<!will )(?<!would )(?<!could )(?<!might )(?<!can )(?<!do )(?<!if )(?<!should )(?<!did )"
@@ -87,9 +90,13 @@ _STATES_A_FACT = _any(
     _NOT_ASKED_BEFORE + r"\bi(?:'ve| have|ve| got| had| noticed| developed| can see| can't see| cant see| woke)\b",
     _NOT_ASKED_BEFORE + r"\bi(?:'m| am|m) (?:getting|having|seeing|noticing|still)\b",
     # Not "my concern is…", "my biggest fear is…": what comes next is what the visitor fears.
+    # Not "will my face still be puffy by then": a pictured future, asked before a procedure.
+    r"(?<!will )(?<!wil )(?<!would )(?<!might )(?<!could )"
     r"\b(?:my|his|her|their|our)\b(?! (?:concern|worry|fear|question|main|biggest)\b)"
     r"(?: [\w']+){0,3}?(?:'s| is| are| was| were| has| have| had| looks?| feels?|"
     r" keeps?| went| got| turned| became| started| seems?| stays?| won't| wont| isn't| hasn't| doesn't| still)\b",
+    # Not "anything that feels like burning": a kind of thing, not a thing that happened.
+    r"(?<!anything )(?<!something )(?<!whatever )"
     r"\b(?:it|this|that)(?:'s| is|s| has| keeps| looks| feels| hurts| burns| started| won't| wont| isn't|"
     r" hasn't| still)\b(?! (?:normal|common|possible|likely|safe|a risk)\b)",
     r"\bthere(?:'s| is| are|s| was)\b",
