@@ -84,15 +84,15 @@ _POSSIBILITY = _any(
     r"\b(?:anything|something|whatever) (?:that|which) (?:feels|hurts|burns|stings|is sore)\b",
     r"\b(?:wimp|coward|scaredy[- ]?cat|big baby)\b",
 )
+# "will my face still be puffy by then", "would i have redness": a future pictured before a procedure.
+_PICTURED_BEFORE = r"(?<!will )(?<!wil )(?<!would )(?<!could )(?<!might )"
+_NOT_ASKED_BEFORE = _PICTURED_BEFORE + r"(?<!can )(?<!do )(?<!if )(?<!should )(?<!did )"
 # A fact stated inside a clause, even one that opens like a question.
-_NOT_ASKED_BEFORE = r"(?<!will )(?<!would )(?<!could )(?<!might )(?<!can )(?<!do )(?<!if )(?<!should )(?<!did )"
 _STATES_A_FACT = _any(
     _NOT_ASKED_BEFORE + r"\bi(?:'ve| have|ve| got| had| noticed| developed| can see| can't see| cant see| woke)\b",
     _NOT_ASKED_BEFORE + r"\bi(?:'m| am|m) (?:getting|having|seeing|noticing|still)\b",
     # Not "my concern is…", "my biggest fear is…": what comes next is what the visitor fears.
-    # Not "will my face still be puffy by then": a pictured future, asked before a procedure.
-    r"(?<!will )(?<!wil )(?<!would )(?<!might )(?<!could )"
-    r"\b(?:my|his|her|their|our)\b(?! (?:concern|worry|fear|question|main|biggest)\b)"
+    _PICTURED_BEFORE + r"\b(?:my|his|her|their|our)\b(?! (?:concern|worry|fear|question|main|biggest)\b)"
     r"(?: [\w']+){0,3}?(?:'s| is| are| was| were| has| have| had| looks?| feels?|"
     r" keeps?| went| got| turned| became| started| seems?| stays?| won't| wont| isn't| hasn't| doesn't| still)\b",
     # Not "anything that feels like burning": a kind of thing, not a thing that happened.
