@@ -59,8 +59,12 @@ _QUESTION_OPENER = re.compile(
     _FILLER + r"(?:will|wil|would|wud|could|cud|can|cn|might|may|shall|should|shud|is|are|r|am|do|does|did|"
     r"what|what's|whats|wat|how|why|when|any|anything|wondering|curious)\b(?!')"  # not "can't", "isn't"
 )
-# A condition within the clause's first words: "what if…", "should I worry if…".
-_CONDITIONAL = re.compile(r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase)\b")
+# A condition within the clause's first words: "what if…", "should I worry if…"; a scene pictured:
+# "i pictured someone burning the spot off and that's freaking me out".
+_CONDITIONAL = re.compile(
+    r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase|imagin(?:e|ed|ing)|pictur(?:e|ed|ing)|"
+    r"the (?:thought|idea) of)\b"
+)
 # A risk named as a possibility, wherever it stands: "worried about the risk of infection".
 _POSSIBILITY = _any(
     r"\b(?:risks?|chances?|possibility|likelihood|odds|danger|dangers)\s+(?:of|for|that)\b",
@@ -79,6 +83,7 @@ _POSSIBILITY = _any(
     r"\b(?:apparently|people say|they say)\b",
     # wishes: "i dont want blisters, how do i avoid them"
     r"\b(?:don't|dont|do not) want\b",
+    r"\b(?:can't|cant|cannot|won't|wont) (?:turn up|show up|be seen|look) (?:puffy|red|swollen|blotchy)\b",
     r"\b(?:avoid|prevent)\w*",
     # A temperament, not an event: "im a total wimp with anything that feels like burning".
     r"\b(?:anything|something|whatever) (?:that|which) (?:feels|hurts|burns|stings|is sore)\b",
