@@ -225,9 +225,9 @@ def test_contraindications_follow_the_page_not_a_list_in_code(content_copy):
 
 
 def test_a_synonym_added_to_the_vocabulary_is_a_contraindication_at_once(procedure):
-    message = "I'm in the family way, can you do my freckles?"
+    message = "I'm eating for two these days, can you do my freckles?"
     assert decide("indications", [], message, procedure, SYNONYMS).kind is Kind.YES
-    with_idiom = {**SYNONYMS, "in the family way": "pregnancy"}
+    with_idiom = {**SYNONYMS, "eating for two": "pregnancy"}
     assert decide("indications", [], message, procedure, with_idiom).kind is Kind.NOT_RECOMMENDED
 
 
