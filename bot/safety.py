@@ -332,11 +332,13 @@ _OWN_DIAGNOSIS = _any(
     r".{0,20}\b(?:cancer\w*|melanoma|malignant|carcinoma)\b",
     r"\b(?:worried|afraid|scared|think|suspect)\b.{0,40}\b(?:cancer|melanoma|malignant)\b",
     r"\b(?:know|tell|check|sure|wonder\w*) (?:if|whether)\b.{0,40}\b(?:cancer\w*|melanoma|malignant)\b",
-    r"\b(?:tell me|know|sure|idea) what (?:this|that|these|those|my)\b",
+    # Not a word's meaning: "i've got age spots but no idea what that even means".
+    r"\b(?:tell me|know|sure|idea) what (?:this|that|these|those|my)\b(?! (?:even |really |actually )?(?:means?|meant)\b)",
     r"\bwhat (?:is|are) (?:this|that|these|those)\b.{0,25}\b(?:spots?|patch(?:es)?|marks?|lumps?|bumps?)\b",
     r"\bis (?:this|my|the|that) (?:\w+ ){0,2}(?:spot|mole|patch|mark|thing|lump|bump)\b.{0,30}\b(?:normal|dangerous|"
     r"benign|serious)\b",
     r"\b(?:my|this|the) (?:spot|mole|patch|mark|lump)\b.{0,20}\b(?:benign|malignant)\b",
+    r"\b(?:is|are) (?:mine|theirs|hers|his)\b(?: \w+)? (?:serious|dangerous|benign|malignant|cancerous)\b",
     r"\bwhat (?:it|this|that) (?:is|could be|might be)\b",
     r"\bwhat (?:do|d) (?:you|u|ya) (?:think|reckon) (?:this|that|it|my|these|those)\b",
     r"\b(?:spot|patch|mark|birthmark)s?\b.{0,25}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b",
