@@ -333,7 +333,8 @@ _OWN_DIAGNOSIS = _any(
     r"\b(?:worried|afraid|scared|think|suspect)\b.{0,40}\b(?:cancer|melanoma|malignant)\b",
     r"\b(?:know|tell|check|sure|wonder\w*) (?:if|whether)\b.{0,40}\b(?:cancer\w*|melanoma|malignant)\b",
     # Not a word's meaning: "i've got age spots but no idea what that even means".
-    r"\b(?:tell me|know|sure|idea) what (?:this|that|these|those|my)\b(?! (?:even |really |actually )?(?:means?|meant)\b)",
+    r"\b(?:tell me|know|sure|idea) what (?:this|that|these|those|my)\b"
+    r"(?! (?:even |really |actually )?(?:means?|meant)\b)",
     r"\bwhat (?:is|are) (?:this|that|these|those)\b.{0,25}\b(?:spots?|patch(?:es)?|marks?|lumps?|bumps?)\b",
     r"\bis (?:this|my|the|that) (?:\w+ ){0,2}(?:spot|mole|patch|mark|thing|lump|bump)\b.{0,30}\b(?:normal|dangerous|"
     r"benign|serious)\b",
