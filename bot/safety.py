@@ -60,10 +60,11 @@ _QUESTION_OPENER = re.compile(
     r"what|what's|whats|wat|how|why|when|any|anything|wondering|curious)\b(?!')"  # not "can't", "isn't"
 )
 # A condition within the clause's first words: "what if…", "should I worry if…"; a scene pictured:
-# "i pictured someone burning the spot off and that's freaking me out".
+# "i pictured someone burning the spot off and that's freaking me out". Not "a picture of my face",
+# nor "i can't imagine how sore it is", which tell.
 _CONDITIONAL = re.compile(
-    r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase|imagin(?:e|ed|ing)|pictur(?:e|ed|ing)|"
-    r"the (?:thought|idea) of)\b"
+    r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase|pictur(?:ed|ing)|the (?:thought|idea) of|"
+    r"(?<!can't )(?<!cant )(?<!cannot )(?<!couldn't )(?<!not )imagin(?:e|ed|ing))\b"
 )
 # A risk named as a possibility, wherever it stands: "worried about the risk of infection".
 _POSSIBILITY = _any(
@@ -83,6 +84,7 @@ _POSSIBILITY = _any(
     r"\b(?:apparently|people say|they say)\b",
     # wishes: "i dont want blisters, how do i avoid them"
     r"\b(?:don't|dont|do not) want\b",
+    # An event planned: "the wedding is eight days after, i can't turn up puffy".
     r"\b(?:can't|cant|cannot|won't|wont) (?:turn up|show up|be seen|look) (?:puffy|red|swollen|blotchy)\b",
     r"\b(?:avoid|prevent)\w*",
     # A temperament, not an event: "im a total wimp with anything that feels like burning".
