@@ -59,13 +59,8 @@ _QUESTION_OPENER = re.compile(
     _FILLER + r"(?:will|wil|would|wud|could|cud|can|cn|might|may|shall|should|shud|is|are|r|am|do|does|did|"
     r"what|what's|whats|wat|how|why|when|any|anything|wondering|curious)\b(?!')"  # not "can't", "isn't"
 )
-# A condition within the clause's first words: "what if…", "should I worry if…"; a scene pictured:
-# "i pictured someone burning the spot off and that's freaking me out". Not "a picture of my face",
-# nor "i can't imagine how sore it is", which tell.
-_CONDITIONAL = re.compile(
-    r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase|pictur(?:ed|ing)|the (?:thought|idea) of|"
-    r"(?<!can't )(?<!cant )(?<!cannot )(?<!couldn't )(?<!not )imagin(?:e|ed|ing))\b"
-)
+# A condition within the clause's first words: "what if…", "should I worry if…".
+_CONDITIONAL = re.compile(r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase)\b")
 # A risk named as a possibility, wherever it stands: "worried about the risk of infection".
 _POSSIBILITY = _any(
     r"\b(?:risks?|chances?|possibility|likelihood|odds|danger|dangers)\s+(?:of|for|that)\b",
@@ -84,6 +79,9 @@ _POSSIBILITY = _any(
     r"\b(?:apparently|people say|they say)\b",
     # wishes: "i dont want blisters, how do i avoid them"
     r"\b(?:don't|dont|do not) want\b",
+    # A scene pictured: "i pictured someone burning the spot off". Not "imagine my shock when it
+    # blistered", which tells, nor "a picture of my face".
+    r"\b(?:pictur(?:ed|ing)|imagin(?:ed|ing)|the (?:thought|idea) of)\b",
     # An event planned: "the wedding is eight days after, i can't turn up puffy".
     r"\b(?:can't|cant|cannot|won't|wont) (?:turn up|show up|be seen|look) (?:puffy|red|swollen|blotchy)\b",
     r"\b(?:avoid|prevent)\w*",
@@ -105,7 +103,7 @@ _STATES_A_FACT = _any(
     # Not "anything that feels like burning": a kind of thing, not a thing that happened.
     r"(?<!anything )(?<!something )(?<!whatever )"
     r"\b(?:it|this|that)(?:'s| is|s| has| keeps| looks| feels| hurts| burns| started| won't| wont| isn't|"
-    r" hasn't| still)\b(?! (?:normal|common|possible|likely|safe|a risk)\b)",
+    r" hasn't| still)\b(?! (?:normal|common|possible|likely|safe|a risk|freaking|scaring|worrying|stressing)\b)",
     r"\bthere(?:'s| is| are|s| was)\b",
     # A sign spoken of as there: "r these blisters normal??", "can i shower with the weeping blisters".
     r"\b(?:these|those)\b(?: \w+)? (?:blisters?|sores?|scabs?|bumps?|burns?|patch\w*)\b",
