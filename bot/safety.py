@@ -61,8 +61,12 @@ _QUESTION_OPENER = re.compile(
     _FILLER + r"(?:will|wil|would|wud|could|cud|can|cn|might|may|shall|should|shud|is|are|r|am|do|does|did|"
     r"what|what's|whats|wat|how|why|when|any|anything|wondering|curious)\b(?!')"  # not "can't", "isn't"
 )
-# A condition within the clause's first words: "what if…", "should I worry if…".
-_CONDITIONAL = re.compile(r"^(?:[\w']+ ){0,4}?(?:if|in case|suppose|supposing|incase)\b")
+# A condition within the clause's first words: "what if…", "should I worry if…". Not an indirect
+# question ("idk if this is normal my face is oozing"), nor "looks as if it's burnt": those tell.
+_CONDITIONAL = re.compile(
+    r"^(?:[\w']+ ){0,4}?(?<!dont know )(?<!don't know )(?<!idk )(?<!not sure )(?<!wondering )(?<!as )"
+    r"(?:if|in case|suppose|supposing|incase)\b"
+)
 # A risk named as a possibility, wherever it stands: "worried about the risk of infection".
 _POSSIBILITY = _any(
     r"\b(?:risks?|chances?|possibility|likelihood|odds|danger|dangers)\s+(?:of|for|that)\b",
@@ -108,6 +112,9 @@ _STATES_A_FACT = _any(
     # A sign spoken of as there: "r these blisters normal??", "can i shower with the weeping blisters".
     r"\b(?:these|those)\b(?: \w+)? (?:blisters?|sores?|scabs?|bumps?|burns?|patch\w*)\b",
     r"\b(?:with|on) (?:the|my|these) (?:\w+ )?(?:blisters?|sores?|burns?|oozing \w+|weeping \w+)\b",
+    # One's own procedure's sign, asked about: "how do i treat the blisters from my laser".
+    r"\b(?:the|my) (?:\w+ )?(?:blisters?|pus|oozing|discharge|crust)\b.{0,25}\b(?:from|after|since) my "
+    r"(?:la[sz]er\w*|session|treatment|appointment|appt|procedure)\b",
     r"\b(?:the|this|that) (?:skin|spot|area|patch|place|side|redness|swelling|burn|blister|wound|cheek|face|"
     r"treated|lasered)\w*(?: [\w']+){0,2}? (?:is|are|has|looks|feels|keeps|went|got|turned|won't|isn't|hasn't)\b",
     r"\b(?:since|now|today|tonight|this morning|last night|woke up|came up|appeared|started|developed)\b",
@@ -153,7 +160,7 @@ _ALARMING = _any(
     r"\b(?:goo(?:ey|ie|y)?|gunk\w*)\b",
     r"\b(?:fluid|liquid)[- ]?filled\b",
     r"\b(?:full of|with) (?:fluid|liquid)\b",
-    r"\b(?:spot|skin|area|wound|scab|cheek|face|patch)\b(?: [\w']+){0,4}? (?:smells?|smelly|stinks?|stinky)\b",
+    r"\b(?:spot|skin|area|wound|scab|cheek|face|patch)\b(?: [\w']+){0,6}? (?:smells?|smelly|stinks?|stinky)\b",
     r"\binfe?c+t\w*",
     r"\b(?:fe+a?v[eoa]?r\w*|high temperature|chills|a temperature)\b",
     # A temperature told as "temp" or as degrees: "running a temp", "my temp is 39.2", "a 38.5 temperature".
@@ -165,7 +172,10 @@ _ALARMING = _any(
     r"\b(?:flashes|flashing lights|floaters)\b",
     r"\b(?:lips?|tongue|throat)\b(?: \w+){0,2}? (?:swell\w*|swoll\w*|puff\w*)",
     r"\b(?:swell\w*|swoll\w*|puffed) up\b(?: \w+){0,4}? (?:lips?|tongue|throat|massively|badly|so much|loads)\b",
-    r"\b(?:burnt|burned)\b",
+    r"\b(?:burnt|burned|scorch\w*)\b",
+    r"\b(?:abscess\w*|septic|cellulitis)\b",
+    r"\blike a balloon\b",
+    r"\b(?:stuff|fluid|liquid|gunk) (?:is )?(?:coming|leaking|seeping|dripping) out\b",
     r"\b(?:a|the|this|that) burn\b(?! scars?\b)",
     r"\braw\b",
     rf"\b{_BLEED}\b.{{0,30}}\b(?:won't|wont|will not|doesn't|does not|can't|cannot|not) stop",
@@ -175,7 +185,10 @@ _ALARMING = _any(
     rf"\b(?:blurr?y|blurred|double) {_VISION}\b",
     r"\bseeing (?:double|blurry|blurred)\b",
     rf"\b{_VISION}\b.{{0,20}}\b(?:blurr?y|blurred|worse|gone|funny|weird|strange|off)\b",
-    r"\b(?:can't|cant|cannot) (?:see|open (?:my|her|his) eye)",
+    r"\b(?:can't|cant|cannot|can barely|can hardly) (?:see|open (?:my|her|his) eye)",
+    r"\beyes? (?:is |are |went |gone |has gone |looks? )?(?:all |really |so )?(?:blurr?y|blurred)\b",
+    r"\bblurr?y (?:out of|in) (?:my|her|his) (?:\w+ )?eye\b",
+    r"\b(?:temp(?:erature)? (?:is |of |was |at |around )?10[0-4]|10[0-4](?:[.,]\d)? ?(?:°|degrees?|f\b))",
     r"\beye\w* won'?t open\b",
 )
 # Being sore, red, swollen: normal for two to three days, not beyond, not growing.
@@ -183,6 +196,9 @@ _SYMPTOM = _any(
     r"\bred(?:ness|nes|der|dish)?\b",
     r"\bswe+ll?(?:ing|in|ng|ed|s)?\b",
     r"\bswoll?en\b",
+    r"\bswole\b",
+    r"\binflam(?:ed|ation)\b",
+    r"\bbeetroot\b",
     r"\bpuff(?:y|iness|ed|ing)\b",
     r"\bpain(?:ful)?\b",
     r"\bhurt(?:s|ing)?\b",
@@ -198,8 +214,9 @@ _SYMPTOM = _any(
     r"\bthrobb\w*",
 )
 _PAST_NORMAL_DAYS = _any(
-    r"\b(?:a|one|1|two|2|three|3|several|few|couple of) (?:weeks?|wks?)\b",
-    r"\b(?:[4-9]|1[0-9]|four|five|six|seven|eight|nine|ten|several) (?:days?|dys|whole days)\b",
+    r"\b(?:a|one|1|two|2|three|3|several|few|couple of) (?:weeks?|wks?|fortnights?|months?)\b",
+    r"\b(?:[4-9]|1[0-9]|four|five|six|seven|eight|nine|ten|several)\+? (?:days?|dys|whole days)\b",
+    r"\b(?:[4-9]|1[0-9])th day\b",
     r"\b(?:more|longer) than (?:2|3|two|three|a few) days\b",
     r"\bover (?:2|3|two|three) days\b",
     r"\blast (?:week|wk)s?\b",
@@ -231,6 +248,10 @@ _WORSENING = _any(
     r"\bincreas(?:e|es|ed|ing)\b",
     r"\bgrow(?:s|ing)\b",
     r"\bdoubled\b",
+    r"\bgotten (?:bigger|larger|redder|darker|worse|more)\b",
+    r"\bgr(?:own|ew)\b",
+    r"\b(?:redder|more swollen|puffier) (?:today|than yesterday|every day|each day)\b",
+    r"\bcreep\w* (?:up|down|across|along)\b",
     r"\b(?:red )?streaks?\b",
 )
 _HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning\b", r"\bon fire\b")
@@ -238,11 +259,11 @@ _HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning
 _TROUBLE = _any(r"\b(?:weird|wrong|strange|funny|odd|problem|issue|not right)\b")
 _EYE = _any(r"\beyes?\b", r"\beyelids?\b", r"\beye ?lids?\b", rf"\b{_VISION}\b")
 _BLEEDING = _any(rf"\b{_BLEED}", r"\bbled\b")
-_MOLE = re.compile(r"\bmoles?\b")
+_MOLE = re.compile(r"\b(?:moles?|beauty spots?)\b")
 # The message ties what it tells to a procedure that has happened.
 _AFTER_PROCEDURE = _any(
     r"\b(?:after|since|following|from)\b(?: [\w']+){0,4}? (?:la[sz]er\w*|procedure|treatment|session|appointment|"
-    r"visit|zap\w*|it)\b",
+    r"appt\w*|sesh|visit|zap\w*|it)\b",
     r"\bla[sz]ered\b",
     r"\b(?:where|since) (?:the|ur|your) la[sz]er (?:was|went|hit)\b",
     r"\bthe la[sz]er (?:left|made|gave)\b",
@@ -267,16 +288,23 @@ _ASKS_FOR_TREATMENT = _any(
 # A sign denied ("no pus, no blisters, just a bit red") is not told, up to the next "but", "and", "just"...
 # "No better" and "no improvement" are not denials: they say it lasts.
 _DENIAL = re.compile(
-    r"\b(?:no|without|zero|free of)\b(?! (?:better|longer|improvement|change)\b)"
+    r"\b(?:no|without|zero|free of)\b(?! (?:better|longer|improvement|change|idea|joke|one|clue|matter|wonder)\b)"
     r"(?:(?!\b(?:and|but|just|only|though|although|however)\b)[^.])*"
 )
 # Something that ended long ago is history, not a complication.
-_LONG_AGO = _any(r"\b(?:last|a) year\b", r"\byears ago\b", r"\bas a (?:child|kid|teenager)\b", r"\bin the past\b")
+_LONG_AGO = _any(
+    r"\b(?:last|a) year\b",
+    r"\byears ago\b",
+    r"\bas a (?:child|kid|teenager)\b",
+    r"\bin the past\b(?! (?:\d+|few|couple|two|three|four|five|six|seven|week|month|day)\b)",
+)
 
 
 def tells_a_complication(told: str, text: str) -> bool:
     """True when what the message tells is a sign beyond what the page calls normal after a procedure."""
-    if not told or _LONG_AGO.search(told):
+    # History is told clause by clause: "no problems last year but this time my cheek has blisters".
+    told = " . ".join(clause for clause in told.split(" . ") if not _LONG_AGO.search(clause))
+    if not told.strip():
         return False
     after = bool(_AFTER_PROCEDURE.search(text))
     if not after and _ASKS_FOR_TREATMENT.search(text):
@@ -350,8 +378,10 @@ _MEDICINE = _any(
     r"minocycline|prednisone|prednisolone|retin[- ]?a|hrt|levothyroxine|thyroxine|metformin|methotrexate|"
     r"ibuprofen|aspirin|hydroquinone|prescribed|prescription|"
     # Blood thinners by their generic and brand names.
-    r"rivaroxaban|xarelto|apixaban|eliquis|edoxaban|lixiana|dabigatran|pradaxa|clopidogrel|plavix|coumadin)\b",
-    r"\b(?:i'm|im|i am|been) on the (?:pill|coil|jab|implant|injection)\b",
+    r"rivaroxaban|xarelto|apixaban|eliquis|edoxaban|lixiana|dabigatran|pradaxa|clopidogrel|plavix|coumadin|"
+    # Misspelt, shortened, or named by what they do: "roacutane", "doxy", "thinners for my heart".
+    r"roacutane|doxy|tamoxifen|adapalene|differin|thinners)\b",
+    r"\b(?:i'm|im|i am|been) on the (?:contraceptive )?(?:pill|coil|jab|implant|injection)\b",
     r"\b(?:take|taking|on|using)\s+(?:some\s+|a\s+)?(?:medication|medicine|meds|pills|tablets|drugs)\b",
     r"\bmy (?:\w+ )?(?:medication|medicine|meds|pills|tablets)\b",
     r"\b(?:took|taking|on|finished|started) a course of\b",
