@@ -122,6 +122,10 @@ _STATES_A_FACT = _any(
 )
 
 
+# Between the told clauses of a message, so that a denial or a date reaches no further than its clause.
+_TOLD_CLAUSES_JOINED_BY = " . "
+
+
 def _clauses(text: str) -> list[str]:
     return [clause.strip() for clause in _CLAUSE_BREAK.split(text) if clause.strip()]
 
@@ -137,7 +141,7 @@ def _is_asked(clause: str) -> bool:
 
 def what_is_told(text: str) -> str:
     """The clauses of a normalised message that tell rather than ask, joined by ' . '."""
-    return " . ".join(clause for clause in _clauses(text) if not _is_asked(clause))
+    return _TOLD_CLAUSES_JOINED_BY.join(clause for clause in _clauses(text) if not _is_asked(clause))
 
 
 # ---------------------------------------------------------------- what is told
@@ -303,7 +307,8 @@ _LONG_AGO = _any(
 def tells_a_complication(told: str, text: str) -> bool:
     """True when what the message tells is a sign beyond what the page calls normal after a procedure."""
     # History is told clause by clause: "no problems last year but this time my cheek has blisters".
-    told = " . ".join(clause for clause in told.split(" . ") if not _LONG_AGO.search(clause))
+    clauses = told.split(_TOLD_CLAUSES_JOINED_BY)
+    told = _TOLD_CLAUSES_JOINED_BY.join(clause for clause in clauses if not _LONG_AGO.search(clause))
     if not told.strip():
         return False
     after = bool(_AFTER_PROCEDURE.search(text))
