@@ -330,6 +330,24 @@ def tells_a_complication(told: str, text: str) -> bool:
     return bool(after and _BLEEDING.search(told))
 
 
+# A question that tells its own state: "is it normal to still be swollen 5 days after my laser?", "why am i still
+# so swollen a week after the laser". Not a future pictured: "will i still be swollen a week after?".
+_FUTURE = _any(r"\b(?:will|wil|would|wud|going to|gonna)\b", r"'ll\b", r"\b(?:ill|itll|theyll)\b")
+
+
+def asks_about_own_lasting_sign(text: str) -> bool:
+    """True when a question says the visitor's sign is still there past the page's normal days after the procedure."""
+    return bool(
+        _STILL.search(text)
+        and _SYMPTOM.search(text)
+        and _PAST_NORMAL_DAYS.search(text)
+        and _AFTER_PROCEDURE.search(text)
+        and not _FUTURE.search(text)
+        and not _CONDITIONAL.search(text)
+        and not _ASKS_FOR_TREATMENT.search(text)
+    )
+
+
 def _lasts_past_normal(told: str) -> bool:
     if _PAST_NORMAL_DAYS.search(told):
         return True
@@ -434,7 +452,7 @@ def route(intent: str | None) -> str:
 def triage(message: str) -> Triage | None:
     """What the fixed rules decide about a visitor's message; None leaves it to the model."""
     text = normalize(message)
-    if tells_a_complication(_DENIAL.sub(" ", what_is_told(text)), text):
+    if tells_a_complication(_DENIAL.sub(" ", what_is_told(text)), text) or asks_about_own_lasting_sign(text):
         return Triage.REPORT
     if is_personal_medical(text):
         return Triage.PERSONAL
