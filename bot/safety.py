@@ -78,7 +78,7 @@ _POSSIBILITY = _any(
     r"\b(?:wants?|wanted|like|liked) to know\b",
     r"\b(?:do|does|did)\s+(?:people|patients|clients|some|most|many|anyone|others|women|men)\b",
     r"\bis it (?:possible|common|likely|usual|normal|typical)\b",
-    r"\b(?:going to|gonna|likely to)\b",
+    r"\b(?:going to|gonna|likely to)\b(?! need\b)",
     r"\bside[- ]?effects?\b",
     # hearsay: "i read online that people get blisters"
     r"\bi (?:read|heard|saw)\b",
@@ -109,6 +109,12 @@ _STATES_A_FACT = _any(
     r"\b(?:it|this|that)(?:'s| is|s| has| keeps| looks| feels| hurts| burns| started| won't| wont| isn't|"
     r" hasn't| still)\b(?! (?:normal|common|possible|likely|safe|a risk|freaking|scaring|worrying|stressing)\b)",
     r"\bthere(?:'s| is| are|s| was)\b",
+    # A sign pointed at: "is mine meant to be oozing like this", "the pus coming out of my cheek",
+    # "cover the weeping spots", "having some side effects from the laser like blisters".
+    r"\b(?:ooz\w*|bleed\w*|weep\w*|blister\w*|swollen|swelling|red|crust\w*|pus\w*) like (?:this|that)\b",
+    r"\bthe (?:\w+ )?(?:pus|blisters?|crust|discharge|oozing)\b (?:on|coming|in) (?:my|out)\b",
+    r"\bthe (?:weeping|oozing|bleeding|blistered|infected) (?:spots?|skin|area|patch\w*|cheeks?|face|bits?|places?)\b",
+    r"^having\b",
     # A sign spoken of as there: "r these blisters normal??", "can i shower with the weeping blisters".
     r"\b(?:these|those)\b(?: \w+)? (?:blisters?|sores?|scabs?|bumps?|burns?|patch\w*)\b",
     r"\b(?:with|on) (?:the|my|these) (?:\w+ )?(?:blisters?|sores?|burns?|oozing \w+|weeping \w+)\b",
@@ -154,7 +160,7 @@ _ALARMING = _any(
     r"\bblist\w*",
     r"\bbli(?:s?t|ts)[er]\w*",
     r"\bbubbl\w*",
-    r"\bopen (?:sores?|wounds?)\b",
+    r"\bopen (?:sores?|wounds?|holes?)\b",
     r"\bpus\b",
     r"\bpuss(?:y|ing)?\b",
     r"\boo?z(?:e|es|ed|e?ing|in|y)\b",
@@ -174,7 +180,7 @@ _ALARMING = _any(
     r"\b3[89][.,]\d\b",  # a body temperature with its decimal: "i've had 38.5 since last night"
     # The retina (flashes, floaters) and an allergic reaction (lips, tongue, throat swelling): at once.
     r"\b(?:flashes|flashing lights|floaters)\b",
-    r"\b(?:lips?|tongue|throat)\b(?: \w+){0,2}? (?:swell\w*|swoll\w*|puff\w*)",
+    r"\b(?:lips?|tongue|throat)\b(?: \w+){0,2}? (?:swell\w*|swoll\w*|puff\w*|tingl\w*|tight\w*|numb\w*)",
     r"\b(?:swell\w*|swoll\w*|puffed) up\b(?: \w+){0,4}? (?:lips?|tongue|throat|massively|badly|so much|loads)\b",
     r"\b(?:burnt|burned|scorch\w*)\b",
     r"\b(?:abscess\w*|septic|cellulitis)\b",
@@ -255,7 +261,7 @@ _WORSENING = _any(
     r"\bgotten (?:bigger|larger|redder|darker|worse|more)\b",
     r"\bgr(?:own|ew)\b",
     r"\b(?:redder|more swollen|puffier) (?:today|than yesterday|every day|each day)\b",
-    r"\bcreep\w* (?:up|down|across|along)\b",
+    r"\b(?:creep\w*|going|moving) (?:up|down|across|along) (?:to|into|onto|my)\b",
     r"\b(?:red )?streaks?\b",
 )
 _HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning\b", r"\bon fire\b")
@@ -263,6 +269,8 @@ _HEAT = _any(r"\bhot\b", r"\bheat\b", r"\bwarm to (?:the )?touch\b", r"\bburning
 _TROUBLE = _any(r"\b(?:weird|wrong|strange|funny|odd|problem|issue|not right)\b")
 _EYE = _any(r"\beyes?\b", r"\beyelids?\b", r"\beye ?lids?\b", rf"\b{_VISION}\b")
 _BLEEDING = _any(rf"\b{_BLEED}", r"\bbled\b")
+# Shivers and sweats are a fever only after a procedure: "shivering and sweaty since the laser".
+_FEVERISH = _any(r"\bshiver\w*", r"\bsweats\b", r"\bsweaty\b")
 _MOLE = re.compile(r"\b(?:moles?|beauty spots?)\b")
 # The message ties what it tells to a procedure that has happened.
 _AFTER_PROCEDURE = _any(
@@ -327,7 +335,7 @@ def tells_a_complication(told: str, text: str) -> bool:
         return True
     if _HEAT.search(told) and (symptom or after):
         return True
-    return bool(after and _BLEEDING.search(told))
+    return bool(after and (_BLEEDING.search(told) or _FEVERISH.search(told)))
 
 
 # A question that tells its own state: "is it normal to still be swollen 5 days after my laser?", "why am i still
@@ -393,7 +401,9 @@ _OWN_DIAGNOSIS = _any(
     r"\b(?:is|are) (?:mine|theirs|hers|his)\b(?: \w+)? (?:serious|dangerous|benign|malignant|cancerous)\b",
     r"\bwhat (?:it|this|that) (?:is|could be|might be)\b",
     r"\bwhat (?:do|d) (?:you|u|ya) (?:think|reckon) (?:this|that|it|my|these|those)\b",
-    r"\b(?:spot|patch|mark|birthmark)s?\b.{0,25}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b",
+    r"\b(?:spot|patch|mark|birthmark|freckle)s?\b.{0,45}\b(?:bleeds?|bleeding|itch(?:es|y|ing)?|grow(?:s|ing)|chang(?:ed|es|ing))\b",
+    r"\b(?:this|that|these|those|my) (?:\w+ ){0,2}(?:spot|mole|patch|mark|lump|bump|freckle)s?\b.{0,30}"
+    r"\bsomething to worry\b",
 )
 _MEDICINE = _any(
     r"\b(?:isotretinoin|accutane|roaccutane|tretinoin|retinoids?|antibiotics?|doxycycline|warfarin|"
