@@ -7,7 +7,8 @@ so that the values in config.yml can be chosen from figures, not guesses.
 Then the held-out conversations (tests/evaluation/conversations.yml): follow-ups
 and messages asking two things, read as the channels and the actions read them.
 Last, the triage confusion matrix on the triage table
-(tests/safety/triage_table.yml): missed complication reports and false alarms.
+(tests/safety/triage_table.yml): missed complication reports and false alarms; and how
+many of the phrasings the rules are known to get wrong (tests/safety/known_gaps.yml) still are.
 
     .venv/bin/python scripts/evaluate.py [--model models/faq.tar.gz]
 """
@@ -43,6 +44,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT_DIR / "tests" / "evaluation" / "questions.yml"
 CONVERSATIONS = PROJECT_DIR / "tests" / "evaluation" / "conversations.yml"
 TRIAGE_TABLE = PROJECT_DIR / "tests" / "safety" / "triage_table.yml"
+KNOWN_GAPS = PROJECT_DIR / "tests" / "safety" / "known_gaps.yml"
 TABLE_DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
 ROUTES = ("urgent", "personal", "not escalated")
 # Each ends in the honest "the page doesn't cover that": a form's answers outside the form too (data/rules.yml).
@@ -326,6 +328,18 @@ def triage_report(rows: list[dict], decided: list[str]) -> None:
         print(f"  false alarm: {text}")
 
 
+def known_gaps_report(rows: list[dict], verbose: bool = False) -> None:
+    """How many of the phrasings the rules are known to get wrong they still do (rules only, as the triage table)."""
+    outcomes = [(row["text"], TABLE_DECISIONS[row["decision"]], triage(row["text"])) for row in rows]
+    wrong = [(text, want, got) for text, want, got in outcomes if want != got]
+    print(f"\nknown gaps (tests/safety/known_gaps.yml): {len(rows)} phrasings, {len(wrong)} still decided otherwise")
+    for text, want, got in outcomes:
+        if want == got:
+            print(f"  now right, move it to the triage table: {text}")
+        elif verbose:
+            print(f"  {want.value if want else 'none'} → {got.value if got else 'none'}: {text}")
+
+
 def print_row(setting: str, row: dict[str, float]) -> None:
     print(
         f"  {setting:<5} {row['accuracy']:6.1%}  {row['confident_wrong']:6.1%}  "
@@ -359,6 +373,7 @@ def main() -> None:
     conversations_report(asyncio.run(conversation_outcomes(args.model, conversations)), verbose=args.misses)
     rows = load_triage_table()
     triage_report(rows, asyncio.run(assistant_routes(args.model, rows)))
+    known_gaps_report(load_triage_table(KNOWN_GAPS), verbose=args.misses)
 
 
 if __name__ == "__main__":
