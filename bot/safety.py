@@ -339,7 +339,8 @@ def tells_a_complication(told: str, text: str) -> bool:
 
 
 # A question that tells its own state: "is it normal to still be swollen 5 days after my laser?", "why am i still
-# so swollen a week after the laser". Not a future pictured: "will i still be swollen a week after?".
+# so swollen a week after the laser". Not a future pictured ("will i still be swollen a week after?"), nor history
+# ("last year i was still swollen a week after").
 _FUTURE = _any(r"\b(?:will|wil|would|wud|going to|gonna)\b", r"'ll\b", r"\b(?:ill|itll|theyll)\b")
 
 
@@ -353,6 +354,7 @@ def asks_about_own_lasting_sign(text: str) -> bool:
         and not _FUTURE.search(text)
         and not _CONDITIONAL.search(text)
         and not _ASKS_FOR_TREATMENT.search(text)
+        and not _LONG_AGO.search(text)
     )
 
 
