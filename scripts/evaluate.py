@@ -46,6 +46,7 @@ CONVERSATIONS = PROJECT_DIR / "tests" / "evaluation" / "conversations.yml"
 TRIAGE_TABLE = PROJECT_DIR / "tests" / "safety" / "triage_table.yml"
 KNOWN_GAPS = PROJECT_DIR / "tests" / "safety" / "known_gaps.yml"
 TABLE_DECISIONS = {"report": Triage.REPORT, "question": Triage.QUESTION, "personal": Triage.PERSONAL, "none": None}
+DECISION_NAMES = {decision: name for name, decision in TABLE_DECISIONS.items()}
 ROUTES = ("urgent", "personal", "not escalated")
 # Each ends in the honest "the page doesn't cover that": a form's answers outside the form too (data/rules.yml).
 DECLINED = {FALLBACK, OUT_OF_SCOPE, "inform", "affirm", "deny"}
@@ -337,7 +338,7 @@ def known_gaps_report(rows: list[dict], verbose: bool = False) -> None:
         if want == got:
             print(f"  now right, move it to the triage table: {text}")
         elif verbose:
-            print(f"  {want.value if want else 'none'} → {got.value if got else 'none'}: {text}")
+            print(f"  {DECISION_NAMES[want]} → {DECISION_NAMES[got]}: {text}")
 
 
 def print_row(setting: str, row: dict[str, float]) -> None:
