@@ -8,7 +8,9 @@ weighted the way a search engine weighs words, apart from the others': the
 logarithm of how often a feature occurs in the message, times how rare it is
 across the training examples, scaled to unit length (scikit-learn's
 ``TfidfTransformer``, fitted on the training examples), times the weight
-``featurizer_weights`` gives that featurizer (1 unless named). ``C`` is the inverse
+``featurizer_weights`` gives that featurizer (1 unless named). A dense sentence
+feature (the message's meaning, bot/sentence_embedding_featurizer.py) joins the
+row as it comes, at unit length, times its weight. ``C`` is the inverse
 strength of the regularisation (upstream: scikit-learn's 1.0). Every intent
 weighs as its examples do: upstream's balanced class weights raise the many
 small intents over ``out_of_scope``, the largest, and let more out-of-scope
@@ -51,36 +53,32 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
         self.clf.set_params(C=self.config["C"], class_weight=None)
         self._featurizers: list[str] = []
         self._tfidf: list[TfidfTransformer] = []
+        self._dense_featurizers: list[str] = []
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
-        self._featurizers = sorted(
-            {
-                feature.origin
-                for example in examples
-                for feature in example.features
-                if feature.attribute == TEXT and feature.is_sparse() and feature.type == FEATURE_TYPE_SENTENCE
-            }
-        )
+        self._featurizers = _sentence_featurizers(examples, sparse=True)
+        self._dense_featurizers = _sentence_featurizers(examples, sparse=False)
         counts = [_sentence_counts(examples, featurizer) for featurizer in self._featurizers]
         self._tfidf = [TfidfTransformer(sublinear_tf=True).fit(block) for block in counts]
-        self.clf.fit(self._weighted(counts), [e.get(INTENT) for e in examples])
+        self.clf.fit(self._weighted(counts, examples), [e.get(INTENT) for e in examples])
         self.persist()
         return self._resource
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:
         """Called by upstream's ``process``: the messages' features as the classifier was trained on them."""
-        return self._weighted(
-            [
-                _sentence_counts(messages, featurizer, width=tfidf.n_features_in_)
-                for featurizer, tfidf in zip(self._featurizers, self._tfidf, strict=True)
-            ]
-        )
+        counts = [
+            _sentence_counts(messages, featurizer, width=tfidf.n_features_in_)
+            for featurizer, tfidf in zip(self._featurizers, self._tfidf, strict=True)
+        ]
+        return self._weighted(counts, messages)
 
-    def _weighted(self, counts: list[csr_matrix]) -> csr_matrix:
+    def _weighted(self, counts: list[csr_matrix], messages: list[Message]) -> csr_matrix:
         weight = self.config["featurizer_weights"]
         parts = zip(self._featurizers, self._tfidf, counts, strict=True)
-        return hstack([weight.get(name, 1.0) * tfidf.transform(block) for name, tfidf, block in parts]).tocsr()
+        sparse = [weight.get(name, 1.0) * tfidf.transform(block) for name, tfidf, block in parts]
+        dense = [weight.get(name, 1.0) * _sentence_vectors(messages, name) for name in self._dense_featurizers]
+        return hstack(sparse + dense).tocsr()
 
     def persist(self) -> None:
         """The fitted numbers as plain arrays. Upstream saves with skops, whose import alone walks every
@@ -90,6 +88,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             np.savez(
                 model_dir / f"{self._resource.name}.npz",
                 featurizers=np.array(self._featurizers, dtype=str),
+                dense_featurizers=np.array(self._dense_featurizers, dtype=str),
                 classes=self.clf.classes_.astype(str),
                 coef=self.clf.coef_,
                 intercept=self.clf.intercept_,
@@ -115,6 +114,7 @@ class TfidfLogisticRegressionClassifier(LogisticRegressionClassifier):
             featurizers = [str(name) for name in saved["featurizers"]]
             component._tfidf = [_fitted_tfidf(saved[f"idf_{index}"]) for index in range(len(featurizers))]
             component._featurizers = featurizers
+            component._dense_featurizers = [str(name) for name in saved["dense_featurizers"]]
             component.clf.classes_, component.clf.coef_ = saved["classes"], saved["coef"]
             component.clf.intercept_ = saved["intercept"]
         component.clf.n_features_in_ = component.clf.coef_.shape[1]
@@ -126,6 +126,22 @@ def _fitted_tfidf(idf: np.ndarray) -> TfidfTransformer:
     tfidf.idf_ = idf
     tfidf.n_features_in_ = idf.shape[0]
     return tfidf
+
+
+def _sentence_featurizers(examples: list[Message], sparse: bool) -> list[str]:
+    return sorted(
+        {
+            feature.origin
+            for example in examples
+            for feature in example.features
+            if feature.attribute == TEXT and feature.is_sparse() == sparse and feature.type == FEATURE_TYPE_SENTENCE
+        }
+    )
+
+
+def _sentence_vectors(messages: list[Message], featurizer: str) -> csr_matrix:
+    """One dense featurizer's sentence vector of each message, a row each."""
+    return csr_matrix(np.vstack([message.get_dense_features(TEXT, [featurizer])[1].features for message in messages]))
 
 
 def _sentence_counts(messages: list[Message], featurizer: str, width: int | None = None) -> csr_matrix:

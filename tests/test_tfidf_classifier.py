@@ -1,5 +1,6 @@
 """The intent classifier (bot/tfidf_classifier.py): each featurizer's counts weighed apart and by its weight,
-saved and read back as trained, and a saved file that holds a type it does not name refuses to load."""
+a message's meaning beside them at its own weight, saved and read back as trained, and a saved file that holds a
+type it does not name refuses to load."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.sentence_embedding_featurizer import SentenceEmbeddingFeaturizer
 from bot.tfidf_classifier import TfidfLogisticRegressionClassifier
 
 EXAMPLES = {
@@ -37,6 +39,12 @@ def pipeline(tmp_path: Path):
         )
         for name, config in (("words", {}), ("characters", {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4}))
     ]
+    meaning = SentenceEmbeddingFeaturizer.create(
+        SentenceEmbeddingFeaturizer.get_default_config(),
+        storage,
+        Resource("meaning"),
+        ExecutionContext(GraphSchema({}), node_name="meaning"),
+    )
 
     def featurized(messages: list[Message], training: bool) -> list[Message]:
         data = TrainingData(messages)
@@ -45,6 +53,7 @@ def pipeline(tmp_path: Path):
             if training:
                 featurizer.train(data)
             featurizer.process_training_data(data)
+        meaning.process_training_data(data)
         return messages
 
     def classifier(name: str = "intents", **config) -> TfidfLogisticRegressionClassifier:
@@ -82,19 +91,23 @@ def test_questions_get_their_intents(pipeline):
     ]
 
 
-@pytest.mark.parametrize(("featurizer_weights", "lengths"), [({}, (1.0, 1.0)), ({"characters": 0.3}, (1.0, 0.3))])
+@pytest.mark.parametrize(
+    ("featurizer_weights", "lengths"),
+    [({}, (1.0, 1.0, 1.0)), ({"characters": 0.3}, (1.0, 0.3, 1.0)), ({"meaning": 0.5}, (1.0, 1.0, 0.5))],
+)
 def test_each_featurizer_is_weighed_apart(pipeline, featurizer_weights, lengths):
     # Thousands of character n-grams must not drown the words: each featurizer's part of a message is scaled
-    # to length one on its own, then to the weight the config gives it.
+    # to length one on its own, then to the weight the config gives it; the meaning comes at length one.
     _, featurized, classifier, training = pipeline
     trained = classifier(featurizer_weights=featurizer_weights)
     trained.train(training)
     features = trained._create_X(featurized([Message.build("how much pain is there really")], training=False))
     ends = np.cumsum([tfidf.n_features_in_ for tfidf in trained._tfidf])
-    parts = dict(zip(trained._featurizers, np.split(features.toarray(), ends[:-1], axis=1), strict=True))
-    assert set(parts) == {"words", "characters"}
-    assert np.linalg.norm(parts["words"]) == pytest.approx(lengths[0])
-    assert np.linalg.norm(parts["characters"]) == pytest.approx(lengths[1])
+    names = [*trained._featurizers, *trained._dense_featurizers]
+    parts = dict(zip(names, np.split(features.toarray(), ends, axis=1), strict=True))
+    assert set(parts) == {"words", "characters", "meaning"}
+    assert parts["meaning"].shape == (1, 384)
+    assert [np.linalg.norm(parts[name]) for name in ("words", "characters", "meaning")] == pytest.approx(lengths)
 
 
 def test_a_saved_classifier_reads_messages_as_it_did_when_trained(pipeline):
