@@ -222,6 +222,9 @@ ANSWERS = [
     ("consultation_consent", "Yes, I agree", True),
     ("consultation_consent", "no", False),
     ("consultation_consent", '/consultation_consent{"consultation_consent": "yes"}', False),
+    # Asking to book while booking: the request carries on, the same question asked again.
+    ("consultation_when", "can i book a consultation", False),
+    ("consultation_consent", "i'd like to book an appointment please", False),
 ]
 
 
