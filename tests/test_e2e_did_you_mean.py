@@ -28,6 +28,9 @@ UNSURE = [
     "is the first week bad",
     "is the after bit rough",
     "when does it all settle",
+    "is it ok after",
+    "what about afterwards",
+    "is the after part bad",
 ]
 
 
