@@ -39,9 +39,11 @@ def test_any_message_is_one_unit_vector(encoder, text):
 
 
 def test_a_message_reads_the_same_alone_or_beside_others(encoder):
-    alone = encoder.encode(["does it hurt"])
-    beside = encoder.encode(["a much longer message about sessions, prices and recovery times", "does it hurt"])
-    assert np.array_equal(alone[0], beside[1])
+    # Read together, the texts' tokens share the dense layers but attend only within their own text.
+    texts = ["a much longer message about sessions, prices and recovery times", "does it hurt", "hi"]
+    alone = np.vstack([encoder.encode([text]) for text in texts])
+    assert encoder.encode(texts) == pytest.approx(alone, abs=1e-6)
+    assert encoder.encode(texts * 30) == pytest.approx(np.vstack([alone] * 30), abs=1e-6)
 
 
 def test_a_changed_model_file_is_refused_by_name(tmp_path: Path):
