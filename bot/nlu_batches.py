@@ -9,7 +9,13 @@ waits in :class:`BatchingMessageProcessor` until the event loop has handed over
 every message that is ready, and then all of them go through the graph in one run; each visitor gets their own message's
 reading, the one a run for it alone gives (tests/test_nlu_batches.py). A message
 alone is read at once: waiting only lasts while other visitors' messages are
-already on their way.
+already on their way, or while the messages before them are being read.
+
+The runs happen on one thread of their own, one at a time. Most of a run is the
+sentence encoder's matrix products (bot/sentence_encoder.py), which let go of
+Python's lock: meanwhile the event loop goes on with the other visitors' turns
+(the tracker store, the policies, the action server), and their next messages
+gather for the next run, which reads the encoder's weights once for all of them.
 
 ``rasa.core.agent`` builds its processor from the name ``MessageProcessor``;
 :func:`install` puts :class:`BatchingMessageProcessor` under that name before
@@ -19,6 +25,7 @@ the Rasa server loads a model (Rasa 3.6 has no setting for the processor class).
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +70,8 @@ class BatchingMessageProcessor(MessageProcessor):
         self._waiting: list[_Waiting] = []
         self._read: dict[int, dict[str, Any]] = {}
         self._batches = not reads_tracker(self.model_metadata.predict_schema, self.model_metadata.nlu_target)
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
+        self._reading = False
 
     async def parse_message(
         self,
@@ -73,9 +82,10 @@ class BatchingMessageProcessor(MessageProcessor):
         if self._batches and not self.http_interpreter:
             waiting = _Waiting(message, only_output_properties)
             self._waiting.append(waiting)
-            if len(self._waiting) == 1:
-                # Runs once every message that is ready now has been handed over and is waiting here too.
-                asyncio.get_running_loop().call_soon(self._read_waiting)
+            if not self._reading:
+                self._reading = True
+                # Starts once every message that is ready now has been handed over and is waiting here too.
+                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._read_while_waiting()))
             self._read[id(message)] = await waiting.reading
         return await super().parse_message(message, tracker, only_output_properties)
 
@@ -87,8 +97,25 @@ class BatchingMessageProcessor(MessageProcessor):
             return read
         return self._parse_messages([message], tracker, only_output_properties)[0]
 
-    def _read_waiting(self) -> None:
-        waiting, self._waiting = self._waiting, []
+    async def _read_while_waiting(self) -> None:
+        try:
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
+                outcomes = await asyncio.get_running_loop().run_in_executor(self._reader, self._outcomes, waiting)
+                # Futures are the event loop's: their results are set here, not on the reading thread.
+                for item, outcome in zip(waiting, outcomes, strict=True):
+                    if item.reading.done():  # a visitor who left (a cancelled turn) waits no more
+                        continue
+                    if isinstance(outcome, Exception):
+                        item.reading.set_exception(outcome)
+                    else:
+                        item.reading.set_result(outcome)
+        finally:
+            self._reading = False
+
+    def _outcomes(self, waiting: list[_Waiting]) -> list[dict[str, Any] | Exception]:
+        """Each waiting message's reading, or the error its turn fails with; on the reading thread."""
+        outcomes: dict[int, dict[str, Any] | Exception] = {}
         for only_output_properties in {item.only_output_properties for item in waiting}:
             group = [item for item in waiting if item.only_output_properties == only_output_properties]
             try:
@@ -96,22 +123,15 @@ class BatchingMessageProcessor(MessageProcessor):
                     [item.message for item in group], _NO_CONVERSATION, only_output_properties
                 )
             except Exception:  # read alone, a message that breaks the NLU fails its own turn only
-                for item in group:
-                    self._read_alone(item)
-            else:
-                for item, reading in zip(group, readings, strict=True):
-                    if not item.reading.done():  # a visitor who left (a cancelled turn) waits no more
-                        item.reading.set_result(reading)
+                readings = [self._read_alone(item) for item in group]
+            outcomes.update(zip(map(id, group), readings, strict=True))
+        return [outcomes[id(item)] for item in waiting]
 
-    def _read_alone(self, item: _Waiting) -> None:
-        if item.reading.done():
-            return
+    def _read_alone(self, item: _Waiting) -> dict[str, Any] | Exception:
         try:
-            item.reading.set_result(
-                self._parse_messages([item.message], _NO_CONVERSATION, item.only_output_properties)[0]
-            )
+            return self._parse_messages([item.message], _NO_CONVERSATION, item.only_output_properties)[0]
         except Exception as error:  # the visitor's turn fails as it would without batches
-            item.reading.set_exception(error)
+            return error
 
     def _parse_messages(
         self, messages: list[UserMessage], tracker: DialogueStateTracker, only_output_properties: bool
