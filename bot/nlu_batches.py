@@ -71,7 +71,8 @@ class BatchingMessageProcessor(MessageProcessor):
         self._read: dict[int, dict[str, Any]] = {}
         self._batches = not reads_tracker(self.model_metadata.predict_schema, self.model_metadata.nlu_target)
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu")
-        self._reading = False
+        # Kept, or the event loop, which holds its tasks weakly, could drop it in the middle of a run.
+        self._reading: asyncio.Task | None = None
 
     async def parse_message(
         self,
@@ -82,10 +83,9 @@ class BatchingMessageProcessor(MessageProcessor):
         if self._batches and not self.http_interpreter:
             waiting = _Waiting(message, only_output_properties)
             self._waiting.append(waiting)
-            if not self._reading:
-                self._reading = True
+            if self._reading is None or self._reading.done():
                 # Starts once every message that is ready now has been handed over and is waiting here too.
-                asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._read_while_waiting()))
+                self._reading = asyncio.get_running_loop().create_task(self._read_while_waiting())
             self._read[id(message)] = await waiting.reading
         return await super().parse_message(message, tracker, only_output_properties)
 
@@ -98,20 +98,20 @@ class BatchingMessageProcessor(MessageProcessor):
         return self._parse_messages([message], tracker, only_output_properties)[0]
 
     async def _read_while_waiting(self) -> None:
-        try:
-            while self._waiting:
-                waiting, self._waiting = self._waiting, []
+        while self._waiting:
+            waiting, self._waiting = self._waiting, []
+            try:
                 outcomes = await asyncio.get_running_loop().run_in_executor(self._reader, self._outcomes, waiting)
-                # Futures are the event loop's: their results are set here, not on the reading thread.
-                for item, outcome in zip(waiting, outcomes, strict=True):
-                    if item.reading.done():  # a visitor who left (a cancelled turn) waits no more
-                        continue
-                    if isinstance(outcome, Exception):
-                        item.reading.set_exception(outcome)
-                    else:
-                        item.reading.set_result(outcome)
-        finally:
-            self._reading = False
+            except Exception as error:  # the thread itself failed: these turns fail, the next ones are read
+                outcomes = [error] * len(waiting)
+            # Futures are the event loop's: their results are set here, not on the reading thread.
+            for item, outcome in zip(waiting, outcomes, strict=True):
+                if item.reading.done():  # a visitor who left (a cancelled turn) waits no more
+                    continue
+                if isinstance(outcome, Exception):
+                    item.reading.set_exception(outcome)
+                else:
+                    item.reading.set_result(outcome)
 
     def _outcomes(self, waiting: list[_Waiting]) -> list[dict[str, Any] | Exception]:
         """Each waiting message's reading, or the error its turn fails with; on the reading thread."""
