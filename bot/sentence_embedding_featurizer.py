@@ -45,9 +45,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """Nothing to configure but the alias."""
 
     def process(self, messages: list[Message]) -> list[Message]:
-        texts = [message for message in messages if message.get(TEXT) is not None]
-        vectors = self._encoder.encode([message.get(TEXT) for message in texts])
-        for message, vector in zip(texts, vectors, strict=True):
+        with_text = [message for message in messages if message.get(TEXT) is not None]
+        vectors = self._encoder.encode([message.get(TEXT) for message in with_text])
+        for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(None, vector[None, :], TEXT, message)
         return messages
 

@@ -51,7 +51,8 @@ class SentenceEncoder:
     def _encode_together(self, texts: list[str]) -> np.ndarray:
         encodings = [self.tokenizer.encode(text).ids for text in texts]
         lengths = np.array([len(ids) for ids in encodings])
-        spans = list(zip(np.cumsum(lengths) - lengths, np.cumsum(lengths), strict=True))
+        ends = np.cumsum(lengths)
+        spans = list(zip(ends - lengths, ends, strict=True))
         w = self.weights
         hidden = (
             w["embeddings.word_embeddings.weight"][np.concatenate(encodings)]
